@@ -1,0 +1,48 @@
+# zerodown — PGXS build
+EXTENSION = zerodown
+EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).control)
+
+MODULE_big = zerodown
+OBJS = \
+	src/zerodown.o \
+	src/patch.o \
+	src/catalog.o \
+	src/plan.o \
+	src/blockers.o \
+	src/align.o \
+	src/register.o \
+	src/load.o
+
+DATA = $(wildcard zerodown--*.sql)
+PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"
+
+# pg_regress suites: sql/NAME.sql against expected/NAME.out
+REGRESS = \
+	install \
+	register \
+	align \
+	plan \
+	placeholders \
+	load \
+	errors \
+	privileges
+
+# isolation specs: test/specs/NAME.spec against test/expected/NAME.out
+ISOLATION = \
+	align_concurrent \
+	lock_retry
+ISOLATION_OPTS = --inputdir=test
+
+# TAP restart/crash tests
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+# pgTAP suites, run with pg_prove against a running server with the
+# extension available (tools/test.sh starts one)
+.PHONY: prove
+prove:
+	pg_prove --ext .sql --recurse test/pgtap

@@ -1,0 +1,322 @@
+/*-------------------------------------------------------------------------
+ *
+ * align.c
+ *	  zd_align and zd_plan, and the step runner they share.
+ *
+ * zd_align runs in the caller's transaction and is all or nothing.  Each
+ * step runs in a subtransaction with lock_timeout set to
+ * zerodown.lock_timeout, statement by statement, so that a failure names the
+ * patch, its file, the line and the statement.  A step that could not get a
+ * lock in time is rolled back to its start and retried with jittered
+ * exponential backoff, and each retry says who held the lock.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "storage/latch.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "align.h"
+#include "blockers.h"
+#include "catalog.h"
+#include "patch.h"
+#include "zerodown.h"
+
+/* where a step was when it failed */
+typedef struct StepProgress
+{
+	ZdStatement *statement;
+	const char *file;
+} StepProgress;
+
+#define ZD_MAX_RETRY_DELAY_MS	60000
+
+PG_FUNCTION_INFO_V1(zd_align);
+PG_FUNCTION_INFO_V1(zd_plan);
+
+static void run_statements(List *statements, const char *file,
+						   bool verify, StepProgress *progress);
+static void check_verify_result(const char *file, ZdStatement *statement);
+static bool is_lock_failure(ErrorData *edata);
+static void wait_before_retry(ZdStep *step, StepProgress *progress,
+							  int attempt, ErrorData *edata);
+static void report_step_failure(ZdStep *step, StepProgress *progress,
+								ErrorData *edata, int attempts, int from);
+
+/*
+ * zd_align(target integer) returns integer
+ */
+Datum
+zd_align(PG_FUNCTION_ARGS)
+{
+	ZdPlan	   *plan;
+	ListCell   *lc;
+	int			reached;
+
+	ZdCheckDeployer("align the database");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	ZdLockAlign();
+	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
+	ZdCheckTransactional(plan);
+
+	foreach(lc, plan->steps)
+		ZdRunStep(lfirst(lc), plan->current, plan->target);
+
+	reached = plan->target;
+	SPI_finish();
+	PG_RETURN_INT32(reached);
+}
+
+/*
+ * zd_plan(target integer) returns table (step, number, name, direction,
+ * transactional, statements, file)
+ */
+Datum
+zd_plan(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ZdPlan	   *plan;
+	ListCell   *lc;
+	int			n = 0;
+
+	ZdCheckDeployer("plan an alignment");
+	InitMaterializedSRF(fcinfo, 0);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
+	foreach(lc, plan->steps)
+	{
+		ZdStep	   *step = lfirst(lc);
+		Datum		values[7];
+		bool		nulls[7] = {0};
+
+		values[0] = Int32GetDatum(++n);
+		values[1] = Int32GetDatum(step->patch->number);
+		values[2] = CStringGetTextDatum(step->patch->name);
+		values[3] = CStringGetTextDatum(step->rollback ? "rollback" : "build");
+		values[4] = BoolGetDatum(step->transactional);
+		values[5] = Int32GetDatum(list_length(step->statements) +
+								  list_length(step->verify));
+		values[6] = CStringGetTextDatum(step->file);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * Run one step in a subtransaction of the current transaction, and record
+ * it.  An error other than a lock failure, or a lock failure after
+ * zerodown.lock_retries retries, ends the caller's transaction.
+ */
+void
+ZdRunStep(ZdStep *step, int from, int to)
+{
+	TimestampTz started = GetCurrentTimestamp();
+	int			attempt;
+
+	pgstat_report_activity(STATE_RUNNING,
+						   psprintf("zerodown: %s patch %d \"%s\" (aligning %d to %d)",
+									step->rollback ? "rolling back" : "building",
+									step->patch->number, step->patch->name,
+									from, to));
+
+	for (attempt = 1;; attempt++)
+	{
+		MemoryContext oldcontext = CurrentMemoryContext;
+		ResourceOwner oldowner = CurrentResourceOwner;
+		StepProgress progress = {0};
+		ErrorData  *edata = NULL;
+
+		BeginInternalSubTransaction(NULL);
+		MemoryContextSwitchTo(oldcontext);
+
+		PG_TRY();
+		{
+			int			nestlevel = NewGUCNestLevel();
+
+			(void) set_config_option("lock_timeout",
+									 psprintf("%d", zerodown_lock_timeout),
+									 PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+			run_statements(step->statements, step->file, false, &progress);
+			run_statements(step->verify, step->verify_file, true, &progress);
+			AtEOXact_GUC(true, nestlevel);
+
+			ReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(oldcontext);
+			edata = CopyErrorData();
+			FlushErrorState();
+
+			RollbackAndReleaseCurrentSubTransaction();
+			MemoryContextSwitchTo(oldcontext);
+			CurrentResourceOwner = oldowner;
+		}
+		PG_END_TRY();
+
+		if (edata == NULL)
+			break;
+		if (!is_lock_failure(edata) || attempt > zerodown_lock_retries)
+			report_step_failure(step, &progress, edata, attempt, from);
+		wait_before_retry(step, &progress, attempt, edata);
+	}
+
+	ZdRecordStep(step->patch, step->rollback, started, attempt);
+}
+
+static void
+run_statements(List *statements, const char *file, bool verify,
+			   StepProgress *progress)
+{
+	ListCell   *lc;
+
+	progress->file = file;
+	foreach(lc, statements)
+	{
+		ZdStatement *statement = lfirst(lc);
+		int			ret;
+
+		progress->statement = statement;
+		ret = SPI_execute(statement->sql, false, 0);
+		if (ret < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("statement cannot run in a patch: %s",
+							SPI_result_code_string(ret)),
+					 errhint("COPY FROM STDIN and transaction control cannot run inside a patch.")));
+		if (verify && lnext(statements, lc) == NULL)
+			check_verify_result(file, statement);
+	}
+}
+
+/*
+ * A verify file fails when it raises an error, or when its last statement
+ * returns a row whose first column is false.
+ */
+static void
+check_verify_result(const char *file, ZdStatement *statement)
+{
+	uint64		i;
+
+	if (SPI_tuptable == NULL || SPI_tuptable->tupdesc->natts < 1 ||
+		SPI_gettypeid(SPI_tuptable->tupdesc, 1) != BOOLOID)
+		return;
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+		Datum		value = SPI_getbinval(SPI_tuptable->vals[i],
+										  SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull && !DatumGetBool(value))
+			ereport(ERROR,
+					(errcode(ERRCODE_ASSERT_FAILURE),
+					 errmsg("verify returned false")));
+	}
+}
+
+static bool
+is_lock_failure(ErrorData *edata)
+{
+	return edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE ||
+		edata->sqlerrcode == ERRCODE_T_R_DEADLOCK_DETECTED;
+}
+
+/*
+ * Say who held the lock, then sleep: the first pause is
+ * zerodown.lock_retry_delay, doubled on each retry up to one minute, with
+ * the actual pause drawn between half and all of it so that competing
+ * deployers do not retry in step.
+ */
+static void
+wait_before_retry(ZdStep *step, StepProgress *progress, int attempt,
+				  ErrorData *edata)
+{
+	double		delay = zerodown_lock_retry_delay;
+	TimestampTz until;
+	long		remaining;
+
+	delay = Min(delay * (1 << Min(attempt - 1, 16)), ZD_MAX_RETRY_DELAY_MS);
+	delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
+
+	ereport(NOTICE,
+			(errmsg("patch %d \"%s\" could not get its locks (attempt %d of %d), retrying in %d ms",
+					step->patch->number, step->patch->name, attempt,
+					zerodown_lock_retries + 1, (int) delay),
+			 errdetail("%s at %s, line %d: %s. %s",
+					   edata->message,
+					   progress->file,
+					   progress->statement ? progress->statement->line : 0,
+					   progress->statement ? ZdAbbreviate(progress->statement->sql, 120) : "",
+					   progress->statement ? ZdDescribeBlockers(progress->statement->parsetree) : "")));
+
+	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (long) delay);
+	while ((remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 remaining, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/*
+ * Raise the step's error again, naming the patch, its file, the line and the
+ * statement, and keeping the original SQLSTATE.
+ */
+static void
+report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
+					int attempts, int from)
+{
+	ZdStatement *statement = progress->statement;
+	char	   *where;
+
+	if (statement != NULL)
+		where = psprintf("%s, line %d: %s", progress->file, statement->line,
+						 ZdAbbreviate(statement->sql, 200));
+	else
+		where = pstrdup(step->file);
+
+	if (is_lock_failure(edata))
+		ereport(ERROR,
+				(errcode(edata->sqlerrcode),
+				 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
+						step->patch->name, edata->message),
+				 errdetail("%s. It was tried %d times. %s", where, attempts,
+						   statement ? ZdDescribeBlockers(statement->parsetree) : ""),
+				 errhint("Raise zerodown.lock_timeout or zerodown.lock_retries, or deploy when the sessions holding the locks have ended. The database stays at patch %d.",
+						 from)));
+
+	ereport(ERROR,
+			(errcode(edata->sqlerrcode),
+			 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
+					step->patch->name, edata->message),
+			 edata->detail ?
+			 errdetail("%s.\n%s", where, edata->detail) :
+			 errdetail("%s.", where),
+			 edata->hint ?
+			 errhint("%s", edata->hint) :
+			 errhint("zd_align is all or nothing: the database stays at patch %d.", from),
+			 edata->context ? errcontext("%s", edata->context) : 0));
+}

@@ -1,0 +1,16 @@
+/*-------------------------------------------------------------------------
+ *
+ * align.h
+ *	  Running a plan's steps: each in a subtransaction, under a lock
+ *	  timeout, retried when the lock does not come.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ZERODOWN_ALIGN_H
+#define ZERODOWN_ALIGN_H
+
+#include "plan.h"
+
+extern void ZdRunStep(ZdStep *step, int from, int to);
+
+#endif							/* ZERODOWN_ALIGN_H */

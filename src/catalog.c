@@ -1,0 +1,238 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *	  zerodown's tables, read and written through SPI, and who may change
+ *	  them.  Callers are connected to SPI.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_extension.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "patch.h"
+#include "zerodown.h"
+
+static Oid	extension_owner(void);
+
+/*
+ * Registering, aligning and setting variables are for the extension's owner
+ * and the members of zerodown_deployer.
+ */
+void
+ZdCheckDeployer(const char *action)
+{
+	Oid			user = GetUserId();
+	Oid			deployer = get_role_oid(ZD_DEPLOYER_ROLE, true);
+	Oid			owner = extension_owner();
+
+	if (superuser() ||
+		(OidIsValid(owner) && has_privs_of_role(user, owner)) ||
+		(OidIsValid(deployer) && has_privs_of_role(user, deployer)))
+		return;
+
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s", action),
+			 errdetail("Only the owner of extension \"zerodown\" and members of role \"%s\" may %s.",
+					   ZD_DEPLOYER_ROLE, action),
+			 errhint("A superuser can run: GRANT %s TO %s;",
+					 ZD_DEPLOYER_ROLE, GetUserNameFromId(user, false))));
+}
+
+static Oid
+extension_owner(void)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	Oid			owner = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("zerodown"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		owner = ((Form_pg_extension) GETSTRUCT(tuple))->extowner;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return owner;
+}
+
+/*
+ * Serialise everything that changes patches or applies them: the second of
+ * two zd_align calls waits here, then finds the work done.  The lock is held
+ * to the end of the caller's transaction.
+ */
+void
+ZdLockAlign(void)
+{
+	LOCKTAG		tag;
+
+	if (IsolationUsesXactSnapshot())
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
+				 errmsg("zerodown cannot align in a %s transaction",
+						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
+				 errdetail("Another session may have applied patches after this transaction's snapshot was taken."),
+				 errhint("Run it in a READ COMMITTED transaction.")));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, ZD_LOCK_CLASS, ZD_LOCK_ALIGN, 2);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+/* every registered patch in number order, with how it was applied */
+List *
+ZdReadPatches(void)
+{
+	List	   *patches = NIL;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute("SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
+					  " p.verify_sql, p.checksum, p.source,"
+					  " a.checksum, a.applied_at::text"
+					  " FROM " ZD_PATCHES_TABLE " p"
+					  " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+					  " ORDER BY p.number",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read zerodown patches: %s",
+			 SPI_result_code_string(ret));
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		ZdPatch    *patch = palloc0(sizeof(ZdPatch));
+		bool		isnull;
+
+		patch->number = DatumGetInt32(SPI_getbinval(tuple, desc, 1, &isnull));
+		patch->name = SPI_getvalue(tuple, desc, 2);
+		patch->build_sql = SPI_getvalue(tuple, desc, 3);
+		patch->rollback_sql = SPI_getvalue(tuple, desc, 4);
+		patch->verify_sql = SPI_getvalue(tuple, desc, 5);
+		patch->checksum = SPI_getvalue(tuple, desc, 6);
+		patch->source = SPI_getvalue(tuple, desc, 7);
+		patch->applied_checksum = SPI_getvalue(tuple, desc, 8);
+		patch->applied_at = SPI_getvalue(tuple, desc, 9);
+		patch->applied = patch->applied_checksum != NULL;
+		patches = lappend(patches, patch);
+	}
+	return patches;
+}
+
+/* the ${name} placeholders' values */
+List *
+ZdReadVars(void)
+{
+	List	   *vars = NIL;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute("SELECT name, value FROM " ZD_VARS_TABLE " ORDER BY name",
+					  true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read zerodown variables: %s",
+			 SPI_result_code_string(ret));
+
+	for (i = 0; i < SPI_processed; i++)
+	{
+		ZdVar	   *var = palloc(sizeof(ZdVar));
+
+		var->name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		var->value = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		vars = lappend(vars, var);
+	}
+	return vars;
+}
+
+/* the patch number the database stands at (0: none) */
+int
+ZdReadVersion(void)
+{
+	bool		isnull;
+	Datum		value;
+	int			ret;
+
+	ret = SPI_execute("SELECT coalesce(max(number), 0) FROM " ZD_APPLIED_TABLE,
+					  true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read zerodown version: %s",
+			 SPI_result_code_string(ret));
+	value = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return DatumGetInt32(value);
+}
+
+/*
+ * Record a step that succeeded: the applied table moves, and the history
+ * gets a row.
+ */
+void
+ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
+{
+	Oid			types[5] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID};
+	Datum		values[5];
+	int			ret;
+
+	values[0] = Int32GetDatum(patch->number);
+	values[1] = CStringGetTextDatum(patch->name);
+	values[2] = CStringGetTextDatum(patch->checksum);
+	values[3] = TimestampTzGetDatum(started);
+	values[4] = Int32GetDatum(attempts);
+
+	if (rollback)
+		ret = SPI_execute_with_args("DELETE FROM " ZD_APPLIED_TABLE
+									" WHERE number = $1",
+									1, types, values, NULL, false, 0);
+	else
+		ret = SPI_execute_with_args("INSERT INTO " ZD_APPLIED_TABLE
+									" (number, name, checksum, applied_at, applied_by)"
+									" VALUES ($1, $2, $3, $4, current_user)",
+									4, types, values, NULL, false, 0);
+	if (ret != (rollback ? SPI_OK_DELETE : SPI_OK_INSERT) || SPI_processed != 1)
+		elog(ERROR, "could not record patch %d as %s: %s", patch->number,
+			 rollback ? "rolled back" : "applied", SPI_result_code_string(ret));
+
+	ret = SPI_execute_with_args(rollback ?
+								"INSERT INTO " ZD_HISTORY_TABLE
+								" (number, name, direction, checksum, started_at, duration, attempts, outcome)"
+								" VALUES ($1, $2, 'rollback', $3, $4, clock_timestamp() - $4, $5, 'done')" :
+								"INSERT INTO " ZD_HISTORY_TABLE
+								" (number, name, direction, checksum, started_at, duration, attempts, outcome)"
+								" VALUES ($1, $2, 'build', $3, $4, clock_timestamp() - $4, $5, 'done')",
+								5, types, values, NULL, false, 0);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record history of patch %d: %s", patch->number,
+			 SPI_result_code_string(ret));
+}
+
+/*
+ * How messages name a patch's file: "dir/build/00003_name.sql" when it was
+ * loaded from a folder, "build of patch 3" when registered as text.
+ */
+char *
+ZdPatchFile(ZdPatch *patch, const char *part)
+{
+	if (patch->source != NULL)
+		return psprintf("%s/%s/%05d_%s.sql", patch->source, part,
+						patch->number, patch->name);
+	return psprintf("%s of patch %d", part, patch->number);
+}
+

@@ -1,0 +1,39 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.h
+ *	  zerodown's tables, read and written through SPI, and who may change
+ *	  them.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ZERODOWN_CATALOG_H
+#define ZERODOWN_CATALOG_H
+
+#include "datatype/timestamp.h"
+#include "nodes/pg_list.h"
+
+/* a registered patch, with whether and how it was applied */
+typedef struct ZdPatch
+{
+	int			number;
+	char	   *name;
+	char	   *build_sql;
+	char	   *rollback_sql;	/* NULL: irreversible */
+	char	   *verify_sql;		/* NULL: no verify step */
+	char	   *checksum;
+	char	   *source;			/* the folder it came from, or NULL */
+	bool		applied;
+	char	   *applied_checksum;
+	char	   *applied_at;
+} ZdPatch;
+
+extern void ZdCheckDeployer(const char *action);
+extern void ZdLockAlign(void);
+extern List *ZdReadPatches(void);
+extern List *ZdReadVars(void);
+extern int	ZdReadVersion(void);
+extern void ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started,
+						 int attempts);
+extern char *ZdPatchFile(ZdPatch *patch, const char *part);
+
+#endif							/* ZERODOWN_CATALOG_H */

@@ -1,0 +1,325 @@
+/*-------------------------------------------------------------------------
+ *
+ * patch.c
+ *	  Patch text: checksums, ${placeholders}, the no-transaction marker and
+ *	  splitting into statements.
+ *
+ * Splitting uses the server's own parser, so dollar-quoted bodies, nested
+ * comments and quoted identifiers are read exactly as PostgreSQL reads them,
+ * and each statement keeps the line it starts on for error messages.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "utils/memutils.h"
+
+#include "patch.h"
+#include "zerodown.h"
+
+static void checksum_part(pg_cryptohash_ctx *ctx, const char *part);
+static const char *skip_blanks(const char *p);
+static int	line_of_offset(const char *sql, int offset);
+static int	line_of_char(const char *sql, int charpos);
+static bool is_placeholder_start(char c);
+static bool is_placeholder_char(char c);
+static const char *var_value(List *vars, const char *name, int len);
+static char *var_names(List *vars);
+
+/*
+ * SHA-256 of everything that makes a patch, as hex.  NULL and empty text
+ * differ: a patch without rollback is irreversible, an empty rollback does
+ * nothing.
+ */
+char *
+ZdChecksum(const char *name, const char *build_sql,
+		   const char *rollback_sql, const char *verify_sql)
+{
+	pg_cryptohash_ctx *ctx;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex;
+	int			i;
+
+	ctx = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(ctx) < 0)
+		elog(ERROR, "could not initialize SHA-256 context");
+	checksum_part(ctx, name);
+	checksum_part(ctx, build_sql);
+	checksum_part(ctx, rollback_sql);
+	checksum_part(ctx, verify_sql);
+	if (pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not finalize SHA-256 digest");
+	pg_cryptohash_free(ctx);
+
+	hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
+	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
+		sprintf(hex + i * 2, "%02x", digest[i]);
+	return hex;
+}
+
+static void
+checksum_part(pg_cryptohash_ctx *ctx, const char *part)
+{
+	const uint8 null_tag = 'N';
+	const uint8 text_tag = 'T';
+	const uint8 separator = 0x1f;
+
+	if (part == NULL)
+		pg_cryptohash_update(ctx, &null_tag, 1);
+	else
+	{
+		pg_cryptohash_update(ctx, &text_tag, 1);
+		pg_cryptohash_update(ctx, (const uint8 *) part, strlen(part));
+	}
+	pg_cryptohash_update(ctx, &separator, 1);
+}
+
+/*
+ * Does the text start (after blank lines) with "-- zerodown:no-transaction"?
+ */
+bool
+ZdIsNoTransaction(const char *sql)
+{
+	const char *p = sql;
+
+	if (sql == NULL)
+		return false;
+	while (*p && isspace((unsigned char) *p))
+		p++;
+	return strncmp(p, ZD_NO_TRANSACTION_MARKER,
+				   strlen(ZD_NO_TRANSACTION_MARKER)) == 0;
+}
+
+/*
+ * Replace every ${name} by its value.  Placeholders are replaced everywhere
+ * in the text, as Flyway and Sqitch do, and values go in as written: quoting
+ * is the patch author's choice.  An unknown name is an error, raised before
+ * anything runs because plans substitute every step first.
+ */
+char *
+ZdSubstitute(const char *sql, List *vars, const char *file)
+{
+	StringInfoData out;
+	const char *p = sql;
+
+	initStringInfo(&out);
+	while (*p)
+	{
+		if (p[0] == '$' && p[1] == '{' && is_placeholder_start(p[2]))
+		{
+			const char *name = p + 2;
+			const char *end = name;
+			const char *value;
+
+			while (is_placeholder_char(*end))
+				end++;
+			if (*end == '}')
+			{
+				value = var_value(vars, name, end - name);
+				if (value == NULL)
+					ereport(ERROR,
+							(errcode(ERRCODE_UNDEFINED_OBJECT),
+							 errmsg("unknown placeholder \"${%.*s}\" in %s",
+									(int) (end - name), name, file),
+							 errdetail("Line %d uses it; the variables set are: %s.",
+									   line_of_offset(sql, p - sql),
+									   var_names(vars)),
+							 errhint("Set it with SELECT zd_set_var('%.*s', '...'), or remove it from the patch.",
+									 (int) (end - name), name)));
+				appendStringInfoString(&out, value);
+				p = end + 1;
+				continue;
+			}
+		}
+		appendStringInfoChar(&out, *p);
+		p++;
+	}
+	return out.data;
+}
+
+static bool
+is_placeholder_start(char c)
+{
+	return isalpha((unsigned char) c) || c == '_';
+}
+
+static bool
+is_placeholder_char(char c)
+{
+	return isalnum((unsigned char) c) || c == '_' || c == '.';
+}
+
+static const char *
+var_value(List *vars, const char *name, int len)
+{
+	ListCell   *lc;
+
+	foreach(lc, vars)
+	{
+		ZdVar	   *var = lfirst(lc);
+
+		if (strlen(var->name) == (size_t) len && strncmp(var->name, name, len) == 0)
+			return var->value;
+	}
+	return NULL;
+}
+
+static char *
+var_names(List *vars)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (vars == NIL)
+		return "none";
+	initStringInfo(&buf);
+	foreach(lc, vars)
+	{
+		ZdVar	   *var = lfirst(lc);
+
+		appendStringInfo(&buf, "%s%s", buf.len > 0 ? ", " : "", var->name);
+	}
+	return buf.data;
+}
+
+/*
+ * Split a patch into statements with the server's parser.  A syntax error is
+ * reported with the file and line; transaction control is refused, since
+ * zerodown owns the transactions.
+ */
+List *
+ZdSplitStatements(const char *sql, const char *file)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	List	   *raw = NIL;
+	List	   *result = NIL;
+	ListCell   *lc;
+
+	PG_TRY();
+	{
+		raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(edata->sqlerrcode),
+				 errmsg("%s at line %d of %s", edata->message,
+						line_of_char(sql, edata->cursorpos), file),
+				 errhint("Fix the patch file and register it again; nothing was run.")));
+	}
+	PG_END_TRY();
+
+	foreach(lc, raw)
+	{
+		RawStmt    *rs = lfirst_node(RawStmt, lc);
+		ZdStatement *stmt = palloc0(sizeof(ZdStatement));
+		int			len = rs->stmt_len > 0 ? rs->stmt_len :
+			(int) strlen(sql) - rs->stmt_location;
+		const char *start = skip_blanks(sql + rs->stmt_location);
+
+		len -= start - (sql + rs->stmt_location);
+		stmt->line = line_of_offset(sql, start - sql);
+		stmt->sql = pnstrdup(start, Max(len, 0));
+		stmt->parsetree = rs->stmt;
+
+		if (IsA(rs->stmt, TransactionStmt))
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("transaction control statement at line %d of %s",
+							stmt->line, file),
+					 errdetail("Statement: %s", ZdAbbreviate(stmt->sql, 200)),
+					 errhint("zerodown runs each patch in its own transaction: remove BEGIN, COMMIT and ROLLBACK from the patch.")));
+		result = lappend(result, stmt);
+	}
+	return result;
+}
+
+/* skip white space and comments before a statement's first token */
+static const char *
+skip_blanks(const char *p)
+{
+	for (;;)
+	{
+		if (isspace((unsigned char) *p))
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (*p && depth > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (p[0] == '*' && p[1] == '/')
+				{
+					depth--;
+					p += 2;
+				}
+				else
+					p++;
+			}
+		}
+		else
+			return p;
+	}
+}
+
+/* the line (from 1) of a byte offset */
+static int
+line_of_offset(const char *sql, int offset)
+{
+	int			line = 1;
+	int			i;
+
+	for (i = 0; i < offset && sql[i]; i++)
+		if (sql[i] == '\n')
+			line++;
+	return line;
+}
+
+/* the line of a character position (from 1) as the parser reports it */
+static int
+line_of_char(const char *sql, int charpos)
+{
+	const char *p = sql;
+	int			c;
+
+	for (c = 1; c < charpos && *p; c++)
+		p += pg_mblen(p);
+	return line_of_offset(sql, p - sql);
+}
+
+/* the first line of a statement, cut to maxlen bytes, for messages */
+char *
+ZdAbbreviate(const char *sql, int maxlen)
+{
+	int			len = 0;
+
+	while (sql[len] && sql[len] != '\n' && len < maxlen)
+		len += pg_mblen(sql + len);
+	if (sql[len] == '\0')
+		return pstrdup(sql);
+	return psprintf("%.*s...", len, sql);
+}

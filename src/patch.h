@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * patch.h
+ *	  Patch text: checksums, ${placeholders}, the no-transaction marker and
+ *	  splitting into statements.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ZERODOWN_PATCH_H
+#define ZERODOWN_PATCH_H
+
+#include "nodes/pg_list.h"
+
+/* one statement of a patch, as the server's parser split it */
+typedef struct ZdStatement
+{
+	int			line;			/* line of its first token, from 1 */
+	char	   *sql;			/* its text */
+	Node	   *parsetree;		/* raw parse tree */
+} ZdStatement;
+
+/* a ${name} placeholder's value */
+typedef struct ZdVar
+{
+	char	   *name;
+	char	   *value;
+} ZdVar;
+
+extern char *ZdChecksum(const char *name, const char *build_sql,
+						const char *rollback_sql, const char *verify_sql);
+extern bool ZdIsNoTransaction(const char *sql);
+extern char *ZdSubstitute(const char *sql, List *vars, const char *file);
+extern List *ZdSplitStatements(const char *sql, const char *file);
+extern char *ZdAbbreviate(const char *sql, int maxlen);
+
+#endif							/* ZERODOWN_PATCH_H */

@@ -1,0 +1,174 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.c
+ *	  The steps that take the database from its version to a target.
+ *
+ * Everything that can be checked is checked here, before the first step
+ * runs: the target exists, no patch is missing, every patch on the way down
+ * has a rollback and is unchanged since it was applied, every placeholder is
+ * known, and every file parses.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "patch.h"
+#include "plan.h"
+#include "zerodown.h"
+
+static ZdPatch *find_patch(List *patches, int number);
+static ZdStep *make_step(ZdPatch *patch, bool rollback, List *vars);
+static inline void CheckTarget(int target, int highest);
+static inline void CheckRegistered(ZdPatch *patch, int number, int from, int to);
+static inline void CheckReversible(ZdPatch *patch, int target);
+static inline void CheckUnchanged(ZdPatch *patch);
+
+ZdPlan *
+ZdMakePlan(int target, bool target_is_null)
+{
+	ZdPlan	   *plan = palloc0(sizeof(ZdPlan));
+	List	   *patches = ZdReadPatches();
+	List	   *vars = ZdReadVars();
+	int			highest = 0;
+	int			n;
+
+	if (patches != NIL)
+		highest = ((ZdPatch *) llast(patches))->number;
+	if (target_is_null)
+		target = highest;
+	CheckTarget(target, highest);
+
+	plan->current = ZdReadVersion();
+	plan->target = target;
+
+	for (n = plan->current + 1; n <= target; n++)
+	{
+		ZdPatch    *patch = find_patch(patches, n);
+
+		CheckRegistered(patch, n, plan->current, target);
+		plan->steps = lappend(plan->steps, make_step(patch, false, vars));
+	}
+	for (n = plan->current; n > target; n--)
+	{
+		ZdPatch    *patch = find_patch(patches, n);
+
+		CheckRegistered(patch, n, plan->current, target);
+		CheckUnchanged(patch);
+		CheckReversible(patch, target);
+		plan->steps = lappend(plan->steps, make_step(patch, true, vars));
+	}
+	return plan;
+}
+
+/*
+ * zd_align runs in the caller's transaction: a patch that must run outside
+ * one is refused before anything runs.
+ */
+void
+ZdCheckTransactional(ZdPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->steps)
+	{
+		ZdStep	   *step = lfirst(lc);
+
+		if (!step->transactional)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("patch %d \"%s\" must run outside a transaction",
+							step->patch->number, step->patch->name),
+					 errdetail("%s starts with \"%s\", and zd_align runs in the caller's transaction. Nothing was run.",
+							   step->file, ZD_NO_TRANSACTION_MARKER),
+					 errhint("Align to patch %d with zd_align, then run this patch with the zd client (\"zd align\"), which runs it statement by statement outside a transaction.",
+							 step->patch->number + (step->rollback ? 0 : -1))));
+	}
+}
+
+static ZdPatch *
+find_patch(List *patches, int number)
+{
+	ListCell   *lc;
+
+	foreach(lc, patches)
+	{
+		ZdPatch    *patch = lfirst(lc);
+
+		if (patch->number == number)
+			return patch;
+	}
+	return NULL;
+}
+
+static ZdStep *
+make_step(ZdPatch *patch, bool rollback, List *vars)
+{
+	ZdStep	   *step = palloc0(sizeof(ZdStep));
+	const char *text = rollback ? patch->rollback_sql : patch->build_sql;
+
+	step->patch = patch;
+	step->rollback = rollback;
+	step->transactional = !ZdIsNoTransaction(text);
+	step->file = ZdPatchFile(patch, rollback ? "rollback" : "build");
+	step->statements = ZdSplitStatements(ZdSubstitute(text, vars, step->file),
+										 step->file);
+	if (!rollback && patch->verify_sql != NULL)
+	{
+		step->verify_file = ZdPatchFile(patch, "verify");
+		step->verify = ZdSplitStatements(ZdSubstitute(patch->verify_sql, vars,
+													  step->verify_file),
+										 step->verify_file);
+	}
+	return step;
+}
+
+static inline void
+CheckTarget(int target, int highest)
+{
+	if (target < 0 || target > highest)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target patch %d does not exist", target),
+				 errdetail("Targets go from 0 (no patch applied) to %d, the highest registered patch.",
+						   highest),
+				 errhint("Register the patch first with zd_register or zd_load.")));
+}
+
+static inline void
+CheckRegistered(ZdPatch *patch, int number, int from, int to)
+{
+	if (patch == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("patch %d is not registered", number),
+				 errdetail("Going from patch %d to patch %d runs every patch in between, and numbering has a gap at %d. Nothing was run.",
+						   from, to, number),
+				 errhint("Register patch %d, or renumber the patches so that they follow each other.",
+						 number)));
+}
+
+static inline void
+CheckReversible(ZdPatch *patch, int target)
+{
+	if (patch->rollback_sql == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("patch %d \"%s\" is irreversible", patch->number, patch->name),
+				 errdetail("It was registered without a rollback, so the database cannot go below it to patch %d. Nothing was run.",
+						   target),
+				 errhint("Choose a target of %d or above, or register the patch again with a rollback before it is applied.",
+						 patch->number)));
+}
+
+static inline void
+CheckUnchanged(ZdPatch *patch)
+{
+	if (strcmp(patch->checksum, patch->applied_checksum) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("patch %d \"%s\" has changed since it was applied",
+						patch->number, patch->name),
+				 errdetail("It was applied at %s with checksum %s; its registered text now has checksum %s. Nothing was run.",
+						   patch->applied_at, patch->applied_checksum, patch->checksum),
+				 errhint("Restore the text it was applied with; applied patches are immutable. See the view zerodown.status.")));
+}

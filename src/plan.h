@@ -1,0 +1,37 @@
+/*-------------------------------------------------------------------------
+ *
+ * plan.h
+ *	  The steps that take the database from its version to a target, every
+ *	  one checked before the first runs.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ZERODOWN_PLAN_H
+#define ZERODOWN_PLAN_H
+
+#include "catalog.h"
+
+/* one step: a patch built or rolled back */
+typedef struct ZdStep
+{
+	ZdPatch    *patch;
+	bool		rollback;
+	bool		transactional;
+	char	   *file;			/* how messages name the file */
+	List	   *statements;		/* ZdStatement *, placeholders filled */
+	char	   *verify_file;
+	List	   *verify;			/* ZdStatement *, build steps only */
+} ZdStep;
+
+/* a plan: where the database stands, where it goes, and how */
+typedef struct ZdPlan
+{
+	int			current;
+	int			target;
+	List	   *steps;			/* ZdStep * */
+} ZdPlan;
+
+extern ZdPlan *ZdMakePlan(int target, bool target_is_null);
+extern void ZdCheckTransactional(ZdPlan *plan);
+
+#endif							/* ZERODOWN_PLAN_H */

@@ -1,0 +1,248 @@
+/*-------------------------------------------------------------------------
+ *
+ * register.c
+ *	  zd_register and zd_set_var.
+ *
+ * A patch may be registered again freely until it is applied; identical
+ * text is a no-op; an applied patch whose text differs is refused, because
+ * the database was built with the old text and changing it would make the
+ * history lie.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+
+#include "catalog.h"
+#include "patch.h"
+#include "register.h"
+#include "zerodown.h"
+
+#define ZD_MAX_NAME_LEN		200
+
+PG_FUNCTION_INFO_V1(zd_register);
+PG_FUNCTION_INFO_V1(zd_set_var);
+
+static inline void CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name);
+static inline void CheckPatchNumber(int number);
+static inline void CheckPatchName(const char *name);
+static inline void CheckVarName(const char *name);
+
+/*
+ * zd_register(number, name, build_sql, rollback_sql, verify_sql, source)
+ * returns 'registered', 'replaced' or 'unchanged'
+ */
+Datum
+zd_register(PG_FUNCTION_ARGS)
+{
+	const char *action;
+
+	CheckNotNull(fcinfo, 0, "number");
+	CheckNotNull(fcinfo, 1, "name");
+	CheckNotNull(fcinfo, 2, "build_sql");
+	ZdCheckDeployer("register patches");
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ZdLockAlign();
+	action = ZdRegisterPatch(PG_GETARG_INT32(0),
+							 text_to_cstring(PG_GETARG_TEXT_PP(1)),
+							 text_to_cstring(PG_GETARG_TEXT_PP(2)),
+							 PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3)),
+							 PG_ARGISNULL(4) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(4)),
+							 PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5)));
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(action));
+}
+
+/*
+ * Register one patch; the caller is connected to SPI and holds the align
+ * lock.  Returns what was done.
+ */
+const char *
+ZdRegisterPatch(int number, const char *name, const char *build_sql,
+				const char *rollback_sql, const char *verify_sql,
+				const char *source)
+{
+	Oid			types[9] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	BOOLOID, BOOLOID, TEXTOID, TEXTOID};
+	Datum		values[9];
+	char		nulls[9] = "         ";
+	char	   *checksum;
+	bool		existed;
+	int			ret;
+
+	CheckPatchNumber(number);
+	CheckPatchName(name);
+	checksum = ZdChecksum(name, build_sql, rollback_sql, verify_sql);
+
+	values[0] = Int32GetDatum(number);
+	ret = SPI_execute_with_args("SELECT p.checksum, a.applied_at::text, a.checksum"
+								" FROM " ZD_PATCHES_TABLE " p"
+								" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+								" WHERE p.number = $1 FOR UPDATE OF p",
+								1, types, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read patch %d: %s", number, SPI_result_code_string(ret));
+
+	existed = SPI_processed == 1;
+	if (existed)
+	{
+		char	   *old_checksum = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		char	   *applied_at = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		if (strcmp(old_checksum, checksum) == 0)
+			return "unchanged";
+		if (applied_at != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_IN_USE),
+					 errmsg("patch %d \"%s\" is applied and cannot be changed",
+							number, name),
+					 errdetail("It was applied at %s with checksum %s; the new text has checksum %s.",
+							   applied_at,
+							   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
+							   checksum),
+					 errhint("Applied patches are immutable: restore its text, and make the change in a new patch.")));
+	}
+
+	values[1] = CStringGetTextDatum(name);
+	values[2] = CStringGetTextDatum(build_sql);
+	values[3] = rollback_sql ? CStringGetTextDatum(rollback_sql) : (Datum) 0;
+	values[4] = verify_sql ? CStringGetTextDatum(verify_sql) : (Datum) 0;
+	values[5] = BoolGetDatum(!ZdIsNoTransaction(build_sql));
+	values[6] = BoolGetDatum(!ZdIsNoTransaction(rollback_sql));
+	values[7] = CStringGetTextDatum(checksum);
+	values[8] = source ? CStringGetTextDatum(source) : (Datum) 0;
+	nulls[3] = rollback_sql ? ' ' : 'n';
+	nulls[4] = verify_sql ? ' ' : 'n';
+	nulls[6] = rollback_sql ? ' ' : 'n';
+	nulls[8] = source ? ' ' : 'n';
+
+	ret = SPI_execute_with_args("INSERT INTO " ZD_PATCHES_TABLE
+								" (number, name, build_sql, rollback_sql, verify_sql,"
+								"  build_transactional, rollback_transactional, checksum, source)"
+								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+								" ON CONFLICT (number) DO UPDATE SET"
+								"  name = EXCLUDED.name, build_sql = EXCLUDED.build_sql,"
+								"  rollback_sql = EXCLUDED.rollback_sql,"
+								"  verify_sql = EXCLUDED.verify_sql,"
+								"  build_transactional = EXCLUDED.build_transactional,"
+								"  rollback_transactional = EXCLUDED.rollback_transactional,"
+								"  checksum = EXCLUDED.checksum, source = EXCLUDED.source,"
+								"  registered_at = now(), registered_by = current_user",
+								9, types, values, nulls, false, 0);
+	if (ret != SPI_OK_INSERT || SPI_processed != 1)
+		elog(ERROR, "could not register patch %d: %s", number, SPI_result_code_string(ret));
+
+	return existed ? "replaced" : "registered";
+}
+
+/*
+ * zd_set_var(name, value): the value of ${name} in patch text; NULL removes
+ * it.
+ */
+Datum
+zd_set_var(PG_FUNCTION_ARGS)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char	   *name;
+	int			ret;
+
+	CheckNotNull(fcinfo, 0, "name");
+	ZdCheckDeployer("set zerodown variables");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	CheckVarName(name);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = CStringGetTextDatum(name);
+	if (PG_ARGISNULL(1))
+		ret = SPI_execute_with_args("DELETE FROM " ZD_VARS_TABLE " WHERE name = $1",
+									1, types, values, NULL, false, 0);
+	else
+	{
+		values[1] = PG_GETARG_DATUM(1);
+		ret = SPI_execute_with_args("INSERT INTO " ZD_VARS_TABLE " (name, value)"
+									" VALUES ($1, $2) ON CONFLICT (name) DO UPDATE"
+									" SET value = EXCLUDED.value, set_at = now(),"
+									" set_by = current_user",
+									2, types, values, NULL, false, 0);
+	}
+	if (ret != (PG_ARGISNULL(1) ? SPI_OK_DELETE : SPI_OK_INSERT))
+		elog(ERROR, "could not set variable \"%s\": %s", name, SPI_result_code_string(ret));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+/* letters, digits, underscores and hyphens, as in a file name */
+bool
+ZdValidPatchName(const char *name)
+{
+	const char *p;
+
+	if (*name == '\0' || strlen(name) > ZD_MAX_NAME_LEN)
+		return false;
+	for (p = name; *p; p++)
+		if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
+			return false;
+	return true;
+}
+
+static inline void
+CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
+{
+	if (PG_ARGISNULL(arg))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", name),
+				 errhint("Pass a value for the argument \"%s\".", name)));
+}
+
+static inline void
+CheckPatchNumber(int number)
+{
+	if (number <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("patch number %d is out of range", number),
+				 errdetail("Patch numbers start at 1; 0 stands for an empty database."),
+				 errhint("Number patches 1, 2, 3, ... in the order they are built.")));
+}
+
+static inline void
+CheckPatchName(const char *name)
+{
+	if (!ZdValidPatchName(name))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid patch name \"%s\"", name),
+				 errdetail("A patch name is 1 to %d letters, digits, underscores or hyphens, as in the file name NNNNN_name.sql.",
+						   ZD_MAX_NAME_LEN),
+				 errhint("Use a name such as \"create_table_example_a\".")));
+}
+
+static inline void
+CheckVarName(const char *name)
+{
+	const char *p = name;
+
+	if (isalpha((unsigned char) *p) || *p == '_')
+	{
+		for (p++; isalnum((unsigned char) *p) || *p == '_' || *p == '.'; p++)
+			;
+		if (*p == '\0')
+			return;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid variable name \"%s\"", name),
+			 errdetail("A variable name starts with a letter or underscore and goes on with letters, digits, underscores or dots."),
+			 errhint("Patches use it as ${name}, for example ${app_role} or ${s3.bucket}.")));
+}

@@ -1,0 +1,36 @@
+/*-------------------------------------------------------------------------
+ *
+ * zerodown.h
+ *	  Names, lock keys and settings shared by every zerodown module.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef ZERODOWN_ZERODOWN_H
+#define ZERODOWN_ZERODOWN_H
+
+/* zerodown's own schema and tables */
+#define ZD_SCHEMA				"zerodown"
+#define ZD_PATCHES_TABLE		"zerodown.patches"
+#define ZD_APPLIED_TABLE		"zerodown.applied"
+#define ZD_HISTORY_TABLE		"zerodown.history"
+#define ZD_VARS_TABLE			"zerodown.vars"
+#define ZD_DEPLOYER_ROLE		"zerodown_deployer"
+
+/*
+ * Advisory locks use the two-key form: a fixed class ("zero" in ASCII) and
+ * one key per purpose, so they cannot collide with an application's
+ * single-key locks and are easy to spot in pg_locks.
+ */
+#define ZD_LOCK_CLASS			0x7A65726F
+#define ZD_LOCK_GATE			1
+#define ZD_LOCK_ALIGN			2
+
+/* the marker that makes a patch file run outside a transaction */
+#define ZD_NO_TRANSACTION_MARKER	"-- zerodown:no-transaction"
+
+/* settings (zerodown.c) */
+extern int	zerodown_lock_timeout;
+extern int	zerodown_lock_retries;
+extern int	zerodown_lock_retry_delay;
+
+#endif							/* ZERODOWN_ZERODOWN_H */
