@@ -11,7 +11,8 @@ OBJS = \
 	src/blockers.o \
 	src/align.o \
 	src/register.o \
-	src/load.o
+	src/load.o \
+	src/step.o
 
 DATA = $(wildcard zerodown--*.sql)
 PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"

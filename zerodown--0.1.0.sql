@@ -161,3 +161,25 @@ GRANT EXECUTE ON FUNCTION @extschema@.zd_load(text) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_align(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_plan(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_set_var(text, text) TO zerodown_deployer;
+
+/* ---------- steps run outside a transaction (the zd client) ---------- */
+
+CREATE FUNCTION @extschema@.zd_step_statements(number integer, direction text DEFAULT 'build')
+RETURNS TABLE (ordinal integer, line integer, statement text, file text)
+AS 'MODULE_PATHNAME', 'zd_step_statements'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_step_statements(integer, text) IS
+'the statements of the next step (build or rollback of a patch), placeholders filled, for a client that runs them outside a transaction';
+
+CREATE FUNCTION @extschema@.zd_step_done(number integer, direction text,
+                                         started_at timestamptz, attempts integer DEFAULT 1)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'zd_step_done'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_step_done(integer, text, timestamptz, integer) IS
+'runs the verify of a step whose statements ran outside a transaction, and records it; returns the patch number reached';
+
+REVOKE ALL ON FUNCTION @extschema@.zd_step_statements(integer, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_step_done(integer, text, timestamptz, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_step_statements(integer, text) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_step_done(integer, text, timestamptz, integer) TO zerodown_deployer;

@@ -74,7 +74,8 @@ zd_align(PG_FUNCTION_ARGS)
 	ZdCheckTransactional(plan);
 
 	foreach(lc, plan->steps)
-		ZdRunStep(lfirst(lc), plan->current, plan->target);
+		ZdRunStep(lfirst(lc), plan->current, plan->target,
+				  GetCurrentTimestamp(), 0);
 
 	reached = plan->target;
 	SPI_finish();
@@ -124,12 +125,14 @@ zd_plan(PG_FUNCTION_ARGS)
 /*
  * Run one step in a subtransaction of the current transaction, and record
  * it.  An error other than a lock failure, or a lock failure after
- * zerodown.lock_retries retries, ends the caller's transaction.
+ * zerodown.lock_retries retries, ends the caller's transaction.  A step whose
+ * statements already ran outside a transaction comes with no statements:
+ * only its verify runs here, and the history counts its earlier attempts.
  */
 void
-ZdRunStep(ZdStep *step, int from, int to)
+ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
+		  int prior_attempts)
 {
-	TimestampTz started = GetCurrentTimestamp();
 	int			attempt;
 
 	pgstat_report_activity(STATE_RUNNING,
@@ -183,7 +186,7 @@ ZdRunStep(ZdStep *step, int from, int to)
 		wait_before_retry(step, &progress, attempt, edata);
 	}
 
-	ZdRecordStep(step->patch, step->rollback, started, attempt);
+	ZdRecordStep(step->patch, step->rollback, started, prior_attempts + attempt);
 }
 
 static void

@@ -11,6 +11,7 @@
 
 #include "plan.h"
 
-extern void ZdRunStep(ZdStep *step, int from, int to);
+extern void ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
+					  int prior_attempts);
 
 #endif							/* ZERODOWN_ALIGN_H */

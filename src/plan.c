@@ -16,8 +16,6 @@
 #include "plan.h"
 #include "zerodown.h"
 
-static ZdPatch *find_patch(List *patches, int number);
-static ZdStep *make_step(ZdPatch *patch, bool rollback, List *vars);
 static inline void CheckTarget(int target, int highest);
 static inline void CheckRegistered(ZdPatch *patch, int number, int from, int to);
 static inline void CheckReversible(ZdPatch *patch, int target);
@@ -43,21 +41,55 @@ ZdMakePlan(int target, bool target_is_null)
 
 	for (n = plan->current + 1; n <= target; n++)
 	{
-		ZdPatch    *patch = find_patch(patches, n);
+		ZdPatch    *patch = ZdFindPatch(patches, n);
 
 		CheckRegistered(patch, n, plan->current, target);
-		plan->steps = lappend(plan->steps, make_step(patch, false, vars));
+		plan->steps = lappend(plan->steps, ZdMakeStep(patch, false, vars));
 	}
 	for (n = plan->current; n > target; n--)
 	{
-		ZdPatch    *patch = find_patch(patches, n);
+		ZdPatch    *patch = ZdFindPatch(patches, n);
 
 		CheckRegistered(patch, n, plan->current, target);
 		CheckUnchanged(patch);
 		CheckReversible(patch, target);
-		plan->steps = lappend(plan->steps, make_step(patch, true, vars));
+		plan->steps = lappend(plan->steps, ZdMakeStep(patch, true, vars));
 	}
 	return plan;
+}
+
+/*
+ * The one step that moves the database from where it stands to the next
+ * patch up (build) or down (rollback), checked as ZdMakePlan checks its
+ * steps.  Clients and the worker use it to run a step outside a transaction.
+ */
+ZdStep *
+ZdNextStep(int number, bool rollback, int *current)
+{
+	List	   *patches = ZdReadPatches();
+	ZdPatch    *patch;
+	int			expected;
+
+	*current = ZdReadVersion();
+	expected = rollback ? *current : *current + 1;
+	if (number != expected)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("patch %d cannot be %s now", number,
+						rollback ? "rolled back" : "built"),
+				 errdetail("The database stands at patch %d, so the next step %s patch %d.",
+						   *current, rollback ? "down rolls back" : "up builds",
+						   expected),
+				 errhint("Check zd_plan() and run its steps in order.")));
+
+	patch = ZdFindPatch(patches, number);
+	CheckRegistered(patch, number, *current, number - (rollback ? 1 : 0));
+	if (rollback)
+	{
+		CheckUnchanged(patch);
+		CheckReversible(patch, number - 1);
+	}
+	return ZdMakeStep(patch, rollback, ZdReadVars());
 }
 
 /*
@@ -85,8 +117,8 @@ ZdCheckTransactional(ZdPlan *plan)
 	}
 }
 
-static ZdPatch *
-find_patch(List *patches, int number)
+ZdPatch *
+ZdFindPatch(List *patches, int number)
 {
 	ListCell   *lc;
 
@@ -100,8 +132,8 @@ find_patch(List *patches, int number)
 	return NULL;
 }
 
-static ZdStep *
-make_step(ZdPatch *patch, bool rollback, List *vars)
+ZdStep *
+ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 {
 	ZdStep	   *step = palloc0(sizeof(ZdStep));
 	const char *text = rollback ? patch->rollback_sql : patch->build_sql;

@@ -32,6 +32,9 @@ typedef struct ZdPlan
 } ZdPlan;
 
 extern ZdPlan *ZdMakePlan(int target, bool target_is_null);
+extern ZdStep *ZdNextStep(int number, bool rollback, int *current);
+extern ZdPatch *ZdFindPatch(List *patches, int number);
+extern ZdStep *ZdMakeStep(ZdPatch *patch, bool rollback, List *vars);
 extern void ZdCheckTransactional(ZdPlan *plan);
 
 #endif							/* ZERODOWN_PLAN_H */

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every zerodown test suite on a fresh machine, as root:
+#   pg_regress (sql/ + expected/), isolation specs (test/specs),
+#   TAP restart/crash tests (test/t), pgTAP (test/pgtap, with pg_prove)
+#   and the zd client tests (test/zd).
+# It installs what is missing (tools/setup.sh), builds with warnings as
+# errors, installs, and starts a throwaway cluster that it removes at the
+# end.  Exit status 0 only when every suite passed.
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+ROOT=${ZD_TEST_DIR:-/tmp/zerodown-test}
+TREE=$ROOT/tree
+export ZD_CLUSTER_DIR=$ROOT/cluster
+export ZD_PORT=${ZD_TEST_PORT:-5496}
+CFLAGS_STRICT="-Wall -Wextra -Werror -Wno-unused-parameter"
+
+"$SRC/tools/setup.sh"
+
+# A copy of the tree that the postgres user owns: pg_regress writes results/
+# into it and the TAP tests run initdb, which refuses root.
+"$SRC/tools/cluster.sh" destroy >/dev/null 2>&1 || true
+rm -rf "$ROOT"
+mkdir -p "$TREE"
+tar -C "$SRC" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$TREE" -xf -
+chown -R postgres: "$ROOT"
+
+cd "$TREE"
+echo "== build (PG_CFLAGS=$CFLAGS_STRICT)"
+make -s with_llvm=no PG_CFLAGS="$CFLAGS_STRICT" >/dev/null
+make -s with_llvm=no install >/dev/null
+chown -R postgres: "$TREE"
+
+trap '"$SRC/tools/cluster.sh" stop >/dev/null 2>&1 || true' EXIT
+"$TREE/tools/cluster.sh" start
+eval "$("$TREE/tools/cluster.sh" env)"
+
+passed=0
+failed=0
+failures=()
+suite() {
+    local name=$1
+    shift
+    echo "== $name"
+    if runuser -u postgres --preserve-environment -- "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+    fi
+}
+
+as_make() { make -s with_llvm=no "$@"; }
+
+suite "pg_regress" as_make installcheck ISOLATION= TAP_TESTS=
+suite "isolation" as_make installcheck REGRESS= TAP_TESTS=
+suite "tap" as_make installcheck REGRESS= ISOLATION=
+runuser -u postgres -- createdb zd_pgtap 2>/dev/null || true
+suite "pgtap" env PGDATABASE=zd_pgtap pg_prove --ext .sql --recurse test/pgtap
+if [ -d test/zd ]; then
+    suite "zd client" env PATH="$TREE/src/zd:$PATH" prove test/zd
+fi
+
+for f in regression.diffs test/output_iso/regression.diffs output_iso/regression.diffs; do
+    [ -s "$f" ] && { echo "== $f"; cat "$f"; }
+done
+
+echo
+if [ $failed -gt 0 ]; then
+    echo "failed suites: ${failures[*]}"
+fi
+echo "suites: $passed passed, $failed failed"
+[ $failed -eq 0 ]
