@@ -12,7 +12,9 @@ OBJS = \
 	src/align.o \
 	src/register.o \
 	src/load.o \
-	src/step.o
+	src/step.o \
+	src/lint.o \
+	src/check.o
 
 DATA = $(wildcard zerodown--*.sql)
 PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"

@@ -121,12 +121,12 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION @extschema@.zd_load(text) IS
 'registers every build/NNNNN_name.sql, rollback/NNNNN_name.sql (and optional verify/) file under a server-side directory';
 
-CREATE FUNCTION @extschema@.zd_align(target integer DEFAULT NULL)
+CREATE FUNCTION @extschema@.zd_align(target integer DEFAULT NULL, dry_run boolean DEFAULT false)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'zd_align'
 LANGUAGE C CALLED ON NULL INPUT VOLATILE;
-COMMENT ON FUNCTION @extschema@.zd_align(integer) IS
-'builds or rolls back, in the caller''s transaction, until the database stands at target (NULL: the highest registered patch); returns the patch number reached';
+COMMENT ON FUNCTION @extschema@.zd_align(integer, boolean) IS
+'builds or rolls back, in the caller''s transaction, until the database stands at target (NULL: the highest registered patch); returns the patch number reached. With dry_run, runs the steps in a subtransaction that is rolled back and reports each one''s duration and locks';
 
 CREATE FUNCTION @extschema@.zd_plan(target integer DEFAULT NULL)
 RETURNS TABLE (step integer, number integer, name text, direction text,
@@ -153,12 +153,12 @@ COMMENT ON FUNCTION @extschema@.zd_version() IS
 
 REVOKE ALL ON FUNCTION @extschema@.zd_register(integer, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.zd_load(text) FROM PUBLIC;
-REVOKE ALL ON FUNCTION @extschema@.zd_align(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_align(integer, boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.zd_plan(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.zd_set_var(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_register(integer, text, text, text, text, text) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_load(text) TO zerodown_deployer;
-GRANT EXECUTE ON FUNCTION @extschema@.zd_align(integer) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_align(integer, boolean) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_plan(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_set_var(text, text) TO zerodown_deployer;
 
@@ -183,3 +183,35 @@ REVOKE ALL ON FUNCTION @extschema@.zd_step_statements(integer, text) FROM PUBLIC
 REVOKE ALL ON FUNCTION @extschema@.zd_step_done(integer, text, timestamptz, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_step_statements(integer, text) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_step_done(integer, text, timestamptz, integer) TO zerodown_deployer;
+
+/* ---------- safe-deploy checks ---------- */
+
+CREATE FUNCTION @extschema@.zd_lint(target integer DEFAULT NULL)
+RETURNS TABLE (number integer, name text, direction text, line integer,
+               rule text, statement text, message text, hint text)
+AS 'MODULE_PATHNAME', 'zd_lint'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_lint(integer) IS
+'the statements of the steps to target that are known to hurt a live database, each with its safe recipe';
+
+CREATE FUNCTION @extschema@.zd_dry_run(target integer DEFAULT NULL)
+RETURNS TABLE (step integer, number integer, name text, direction text,
+               milliseconds double precision, locks text[], result text)
+AS 'MODULE_PATHNAME', 'zd_dry_run'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_dry_run(integer) IS
+'runs the steps to target in a subtransaction that is rolled back, and reports how long each took and the locks it took';
+
+CREATE FUNCTION @extschema@.zd_check("from" integer, "to" integer)
+RETURNS TABLE (number integer, name text, result text, differences text[])
+AS 'MODULE_PATHNAME', 'zd_check'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_check(integer, integer) IS
+'builds, rolls back and builds again each patch from+1..to in a subtransaction that is rolled back, and reports what each rollback fails to undo';
+
+REVOKE ALL ON FUNCTION @extschema@.zd_lint(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_dry_run(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_check(integer, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_lint(integer) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_dry_run(integer) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_check(integer, integer) TO zerodown_deployer;

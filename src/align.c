@@ -30,6 +30,7 @@
 #include "align.h"
 #include "blockers.h"
 #include "catalog.h"
+#include "check.h"
 #include "patch.h"
 #include "zerodown.h"
 
@@ -55,11 +56,15 @@ static void report_step_failure(ZdStep *step, StepProgress *progress,
 								ErrorData *edata, int attempts, int from);
 
 /*
- * zd_align(target integer) returns integer
+ * zd_align(target integer, dry_run boolean) returns integer
+ *
+ * With dry_run, the steps run in a subtransaction that is rolled back, and
+ * each one's duration and locks are reported as NOTICEs.
  */
 Datum
 zd_align(PG_FUNCTION_ARGS)
 {
+	bool		dry_run = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
 	ZdPlan	   *plan;
 	ListCell   *lc;
 	int			reached;
@@ -71,11 +76,15 @@ zd_align(PG_FUNCTION_ARGS)
 
 	ZdLockAlign();
 	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
-	ZdCheckTransactional(plan);
-
-	foreach(lc, plan->steps)
-		ZdRunStep(lfirst(lc), plan->current, plan->target,
-				  GetCurrentTimestamp(), 0);
+	if (dry_run)
+		ZdDryRunNotices(plan);
+	else
+	{
+		ZdCheckTransactional(plan);
+		foreach(lc, plan->steps)
+			ZdRunStep(lfirst(lc), plan->current, plan->target,
+					  GetCurrentTimestamp(), 0);
+	}
 
 	reached = plan->target;
 	SPI_finish();

@@ -97,6 +97,11 @@ ZdLockAlign(void)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
+/*
+ * Reads here run with read_only = false so that they take a new snapshot and
+ * see what earlier steps of the same transaction changed.
+ */
+
 /* every registered patch in number order, with how it was applied */
 List *
 ZdReadPatches(void)
@@ -111,7 +116,7 @@ ZdReadPatches(void)
 					  " FROM " ZD_PATCHES_TABLE " p"
 					  " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
 					  " ORDER BY p.number",
-					  true, 0);
+					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown patches: %s",
 			 SPI_result_code_string(ret));
@@ -147,7 +152,7 @@ ZdReadVars(void)
 	int			ret;
 
 	ret = SPI_execute("SELECT name, value FROM " ZD_VARS_TABLE " ORDER BY name",
-					  true, 0);
+					  false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown variables: %s",
 			 SPI_result_code_string(ret));
@@ -172,7 +177,7 @@ ZdReadVersion(void)
 	int			ret;
 
 	ret = SPI_execute("SELECT coalesce(max(number), 0) FROM " ZD_APPLIED_TABLE,
-					  true, 1);
+					  false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read zerodown version: %s",
 			 SPI_result_code_string(ret));

@@ -1,0 +1,553 @@
+/*-------------------------------------------------------------------------
+ *
+ * check.c
+ *	  Safe-deploy checks that run patches and undo them: the dry run
+ *	  (zd_dry_run, zd_align(..., dry_run => true)) and the rollback round
+ *	  trip (zd_check).
+ *
+ * Both run the real patches on the real database inside a subtransaction
+ * that is rolled back at the end, so the database, its history and its
+ * version are unchanged afterwards.  Patches marked no-transaction cannot
+ * run inside a transaction, so they are reported and not run.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "align.h"
+#include "catalog.h"
+#include "check.h"
+#include "plan.h"
+
+/*
+ * The schema objects a rollback must restore, one line each: relations,
+ * columns, indexes, constraints, functions, views, sequences, triggers,
+ * types, schemas and grants, outside the system schemas and the objects of
+ * extensions.
+ */
+#define ZD_FINGERPRINT_QUERY \
+"WITH ns AS (" \
+"  SELECT oid, nspname, nspacl FROM pg_catalog.pg_namespace" \
+"   WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'zerodown')" \
+"     AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%'" \
+"     AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_namespace'::regclass AND d.objid = pg_namespace.oid AND d.deptype = 'e')" \
+"), rel AS (" \
+"  SELECT c.* FROM pg_catalog.pg_class c JOIN ns ON ns.oid = c.relnamespace" \
+"   WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')" \
+") " \
+"SELECT 'schema ' || quote_ident(nspname) FROM ns " \
+"UNION ALL SELECT 'grant on schema ' || quote_ident(nspname) || ': ' || nspacl::text FROM ns WHERE nspacl IS NOT NULL " \
+"UNION ALL SELECT CASE relkind WHEN 'r' THEN 'table ' WHEN 'p' THEN 'table ' WHEN 'v' THEN 'view ' WHEN 'm' THEN 'materialized view ' WHEN 'f' THEN 'foreign table ' ELSE 'relation ' END || oid::regclass FROM rel WHERE relkind IN ('r', 'p', 'v', 'm', 'f') " \
+"UNION ALL SELECT 'column ' || a.attrelid::regclass || '.' || quote_ident(a.attname) || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN ' not null' ELSE '' END || coalesce(' default ' || pg_catalog.pg_get_expr(ad.adbin, ad.adrelid), '')" \
+"  FROM pg_catalog.pg_attribute a JOIN rel ON rel.oid = a.attrelid LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum" \
+"  WHERE a.attnum > 0 AND NOT a.attisdropped AND rel.relkind IN ('r', 'p', 'v', 'm', 'f', 'c') " \
+"UNION ALL SELECT 'index ' || pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i JOIN rel ON rel.oid = i.indexrelid " \
+"UNION ALL SELECT 'constraint ' || quote_ident(co.conname) || ' on ' || co.conrelid::regclass || ': ' || pg_catalog.pg_get_constraintdef(co.oid) FROM pg_catalog.pg_constraint co JOIN rel ON rel.oid = co.conrelid " \
+"UNION ALL SELECT 'view ' || oid::regclass || ' as ' || pg_catalog.md5(pg_catalog.pg_get_viewdef(oid)) FROM rel WHERE relkind IN ('v', 'm') " \
+"UNION ALL SELECT 'sequence ' || s.seqrelid::regclass || ' ' || s.seqtypid::regtype || ' start ' || s.seqstart || ' increment ' || s.seqincrement FROM pg_catalog.pg_sequence s JOIN rel ON rel.oid = s.seqrelid " \
+"UNION ALL SELECT 'trigger ' || pg_catalog.pg_get_triggerdef(t.oid) FROM pg_catalog.pg_trigger t JOIN rel ON rel.oid = t.tgrelid WHERE NOT t.tgisinternal " \
+"UNION ALL SELECT 'grant on ' || oid::regclass || ': ' || relacl::text FROM rel WHERE relacl IS NOT NULL " \
+"UNION ALL SELECT 'function ' || p.oid::regprocedure || ' returns ' || p.prorettype::regtype || ' as ' || pg_catalog.md5(coalesce(p.prosrc, '') || coalesce(p.probin, '') || coalesce(array_to_string(p.proconfig, ','), '')) || ' ' || p.provolatile::text || CASE WHEN p.prosecdef THEN ' security definer' ELSE '' END" \
+"  FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace" \
+"  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') " \
+"UNION ALL SELECT 'grant on function ' || p.oid::regprocedure || ': ' || p.proacl::text FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace WHERE p.proacl IS NOT NULL" \
+"  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') " \
+"UNION ALL SELECT 'type ' || t.oid::regtype || ' ' || t.typtype::text || coalesce(' (' || (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e WHERE e.enumtypid = t.oid) || ')', '')" \
+"  FROM pg_catalog.pg_type t JOIN ns ON ns.oid = t.typnamespace" \
+"  WHERE t.typtype IN ('e', 'd', 'r', 'm') OR (t.typtype = 'c' AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid AND c.relkind = 'c'))" \
+"ORDER BY 1"
+
+/* one result row of a dry run or a check, built while the work runs */
+typedef struct CheckRow
+{
+	ZdStep	   *step;
+	double		ms;
+	List	   *items;			/* text lines: locks taken, or differences */
+	const char *result;
+} CheckRow;
+
+PG_FUNCTION_INFO_V1(zd_dry_run);
+PG_FUNCTION_INFO_V1(zd_check);
+
+static List *dry_run(ZdPlan *plan);
+static List *round_trip(int from, int to);
+static Datum existing_tables(void);
+static List *own_relation_locks(Datum tables);
+static List *locks_taken(List *after, List *before);
+static List *rollback_differences(ZdStep *rollback, List *before);
+static List *fingerprint(void);
+static List *list_difference_text(List *a, List *b, const char *prefix);
+static Datum text_array(List *items);
+static void run_in_rolled_back_subtransaction(List *(*work) (void *), void *arg,
+											  List **rows);
+static List *dry_run_work(void *arg);
+static List *round_trip_work(void *arg);
+static inline void CheckRange(int from, int to);
+
+/* the rows gathered so far, kept when the work fails part way */
+static List *partial_rows = NIL;
+
+/*
+ * zd_dry_run(target integer) returns table (step, number, name, direction,
+ * milliseconds, locks, result)
+ */
+Datum
+zd_dry_run(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	ZdPlan	   *plan;
+	List	   *rows;
+	ListCell   *lc;
+	int			n = 0;
+
+	ZdCheckDeployer("run patches");
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ZdLockAlign();
+	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
+	rows = dry_run(plan);
+
+	foreach(lc, rows)
+	{
+		CheckRow   *row = lfirst(lc);
+		Datum		values[7];
+		bool		nulls[7] = {0};
+
+		values[0] = Int32GetDatum(++n);
+		values[1] = Int32GetDatum(row->step->patch->number);
+		values[2] = CStringGetTextDatum(row->step->patch->name);
+		values[3] = CStringGetTextDatum(row->step->rollback ? "rollback" : "build");
+		values[4] = Float8GetDatum(row->ms);
+		values[5] = text_array(row->items);
+		values[6] = CStringGetTextDatum(row->result);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * Used by zd_align(target, dry_run => true): the dry run's rows as NOTICEs.
+ */
+void
+ZdDryRunNotices(ZdPlan *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, dry_run(plan))
+	{
+		CheckRow   *row = lfirst(lc);
+		StringInfoData locks;
+		ListCell   *lc2;
+
+		initStringInfo(&locks);
+		foreach(lc2, row->items)
+			appendStringInfo(&locks, "%s%s", locks.len > 0 ? ", " : "",
+							 (char *) lfirst(lc2));
+		ereport(NOTICE,
+				(errmsg("dry run: %s patch %d \"%s\": %s in %.1f ms",
+						row->step->rollback ? "rollback of" : "build of",
+						row->step->patch->number, row->step->patch->name,
+						row->result, row->ms),
+				 errdetail("Locks taken: %s.", locks.len > 0 ? locks.data : "none")));
+	}
+}
+
+static List *
+dry_run(ZdPlan *plan)
+{
+	List	   *rows = NIL;
+
+	run_in_rolled_back_subtransaction(dry_run_work, plan, &rows);
+	return rows;
+}
+
+/* run each step and note how long it took and which locks it took */
+static List *
+dry_run_work(void *arg)
+{
+	ZdPlan	   *plan = arg;
+	Datum		tables = existing_tables();
+	ListCell   *lc;
+
+	foreach(lc, plan->steps)
+	{
+		ZdStep	   *step = lfirst(lc);
+		CheckRow   *row = palloc0(sizeof(CheckRow));
+		List	   *before;
+		TimestampTz start;
+
+		row->step = step;
+		row->result = "failed";
+		partial_rows = lappend(partial_rows, row);
+		if (!step->transactional)
+		{
+			row->result = "not run: no-transaction patch";
+			break;
+		}
+		before = own_relation_locks(tables);
+		start = GetCurrentTimestamp();
+		ZdRunStep(step, plan->current, plan->target, start, 0);
+		row->ms = (double) (GetCurrentTimestamp() - start) / 1000.0;
+		row->items = locks_taken(own_relation_locks(tables), before);
+		row->result = "ok";
+	}
+	return partial_rows;
+}
+
+/*
+ * zd_check(from integer, to integer) returns table (number, name, result,
+ * differences)
+ */
+Datum
+zd_check(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	List	   *rows;
+	ListCell   *lc;
+
+	ZdCheckDeployer("run patches");
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ZdLockAlign();
+	rows = round_trip(PG_ARGISNULL(0) ? -1 : PG_GETARG_INT32(0),
+					  PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1));
+
+	foreach(lc, rows)
+	{
+		CheckRow   *row = lfirst(lc);
+		Datum		values[4];
+		bool		nulls[4] = {0};
+
+		values[0] = Int32GetDatum(row->step->patch->number);
+		values[1] = CStringGetTextDatum(row->step->patch->name);
+		values[2] = CStringGetTextDatum(row->result);
+		values[3] = text_array(row->items);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+typedef struct RoundTrip
+{
+	int			from;
+	int			to;
+} RoundTrip;
+
+static List *
+round_trip(int from, int to)
+{
+	RoundTrip	range = {from, to};
+	List	   *rows = NIL;
+
+	if (from < 0 || to < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("from and to must not be NULL or negative"),
+				 errhint("Check patches from+1 to to, for example zd_check(0, zd_version()).")));
+	run_in_rolled_back_subtransaction(round_trip_work, &range, &rows);
+	return rows;
+}
+
+/*
+ * Align to "from"; then for each patch: fingerprint, build, roll back,
+ * fingerprint again and compare, build again for the next one.
+ */
+static List *
+round_trip_work(void *arg)
+{
+	RoundTrip  *range = arg;
+	ZdPlan	   *plan;
+	ListCell   *lc;
+	int			n;
+	int			current;
+
+	CheckRange(range->from, range->to);
+	(void) ZdMakePlan(range->to, false);	/* "to" must exist */
+	plan = ZdMakePlan(range->from, false);
+	ZdCheckTransactional(plan);
+	foreach(lc, plan->steps)
+		ZdRunStep(lfirst(lc), plan->current, plan->target, GetCurrentTimestamp(), 0);
+
+	for (n = range->from + 1; n <= range->to; n++)
+	{
+		ZdStep	   *build = ZdNextStep(n, false, &current);
+		ZdStep	   *rollback;
+		CheckRow   *row = palloc0(sizeof(CheckRow));
+		List	   *before;
+
+		row->step = build;
+		row->result = "check failed";
+		partial_rows = lappend(partial_rows, row);
+		if (!build->transactional)
+		{
+			row->result = "not run: no-transaction patch";
+			break;
+		}
+		if (build->patch->rollback_sql == NULL)
+		{
+			row->result = "irreversible";
+			ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
+			continue;
+		}
+
+		before = fingerprint();
+		row->result = "build failed";
+		ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
+
+		rollback = ZdNextStep(n, true, &current);
+		if (!rollback->transactional)
+		{
+			row->result = "not run: no-transaction rollback";
+			break;
+		}
+		row->result = "rollback failed";
+		row->items = rollback_differences(rollback, before);
+		if (row->items != NIL)
+		{
+			/* the rollback was undone; the database is at n again */
+			row->result = "rollback does not undo the build";
+			continue;
+		}
+		row->result = "build after rollback failed";
+		ZdRunStep(ZdNextStep(n, false, &current), n - 1, n, GetCurrentTimestamp(), 0);
+		row->result = "ok";
+	}
+	return partial_rows;
+}
+
+/*
+ * Run a rollback in a subtransaction and compare the schema with the one
+ * before the build.  When they differ, the subtransaction is rolled back, so
+ * the database stands at the patch again without a rebuild that the
+ * leftovers would break; when they match, the rollback stays.
+ */
+static List *
+rollback_differences(ZdStep *rollback, List *before)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	List	   *after;
+	List	   *differences;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+
+	ZdRunStep(rollback, rollback->patch->number, rollback->patch->number - 1,
+			  GetCurrentTimestamp(), 0);
+	after = fingerprint();
+	differences = list_concat(list_difference_text(after, before, "left behind: "),
+							  list_difference_text(before, after, "missing: "));
+	if (differences != NIL)
+		RollbackAndReleaseCurrentSubTransaction();
+	else
+		ReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	return differences;
+}
+
+/*
+ * Run work in a subtransaction and always roll it back.  An error ends the
+ * work: the rows gathered so far are kept, and the last one says where and
+ * why it failed.
+ */
+static void
+run_in_rolled_back_subtransaction(List *(*work) (void *), void *arg, List **rows)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	int			level;
+
+	partial_rows = NIL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	level = GetCurrentTransactionNestLevel();
+	PG_TRY();
+	{
+		*rows = work(arg);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		CheckRow   *last;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		while (GetCurrentTransactionNestLevel() >= level)
+			RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		*rows = partial_rows;
+		partial_rows = NIL;
+		if (*rows == NIL)
+			ReThrowError(edata);
+		last = llast(*rows);
+		last->items = lappend(last->items,
+							  edata->detail ?
+							  psprintf("%s (%s)", edata->message, edata->detail) :
+							  edata->message);
+		return;
+	}
+	PG_END_TRY();
+	RollbackAndReleaseCurrentSubTransaction();
+	MemoryContextSwitchTo(oldcontext);
+	CurrentResourceOwner = oldowner;
+	partial_rows = NIL;
+}
+
+/*
+ * The tables, views and materialized views that exist before a dry run, as
+ * an oid[]: the ones the application uses.  Relations a patch creates, and
+ * the transient ones a table rewrite makes, have no traffic to block.
+ */
+static Datum
+existing_tables(void)
+{
+	bool		isnull;
+	Datum		result;
+	int			ret;
+
+	ret = SPI_execute("SELECT coalesce(array_agg(c.oid), '{}') FROM pg_catalog.pg_class c"
+					  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+					  " WHERE c.relkind IN ('r', 'p', 'm', 'v', 'f')"
+					  "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'zerodown')"
+					  "  AND n.nspname NOT LIKE 'pg\\_toast%'",
+					  false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not list tables: %s", SPI_result_code_string(ret));
+	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return PointerGetDatum(PG_DETOAST_DATUM_COPY(result));
+}
+
+/*
+ * "ACCESS EXCLUSIVE on public.users" for each lock mode this backend holds
+ * on the given tables, by table and then strongest mode first
+ */
+static List *
+own_relation_locks(Datum tables)
+{
+	Oid			types[1] = {OIDARRAYOID};
+	Datum		values[1] = {tables};
+	List	   *locks = NIL;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute_with_args("SELECT upper(regexp_replace(regexp_replace(l.mode,"
+								"  'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g'))"
+								"  || ' on ' || l.relation::regclass"
+								" FROM pg_catalog.pg_locks l"
+								" WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted"
+								"  AND l.locktype = 'relation' AND l.relation = ANY ($1)"
+								" ORDER BY l.relation::regclass::text, array_position(ARRAY["
+								"  'AccessShareLock', 'RowShareLock', 'RowExclusiveLock',"
+								"  'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',"
+								"  'ExclusiveLock', 'AccessExclusiveLock'], l.mode) DESC",
+								1, types, values, NULL, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read own locks: %s", SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+		locks = lappend(locks, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	return locks;
+}
+
+/*
+ * The locks a step took: the modes held after it and not before, keeping
+ * the strongest per table (lists come ordered by table, strongest first).
+ */
+static List *
+locks_taken(List *after, List *before)
+{
+	List	   *taken = NIL;
+	const char *previous = NULL;
+	ListCell   *lc;
+
+	foreach(lc, list_difference_text(after, before, ""))
+	{
+		char	   *lock = lfirst(lc);
+		const char *table = strstr(lock, " on ");
+
+		if (previous != NULL && strcmp(previous, table) == 0)
+			continue;
+		taken = lappend(taken, lock);
+		previous = table;
+	}
+	return taken;
+}
+
+static List *
+fingerprint(void)
+{
+	List	   *lines = NIL;
+	uint64		i;
+	int			ret;
+
+	ret = SPI_execute(ZD_FINGERPRINT_QUERY, false, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the schema fingerprint: %s",
+			 SPI_result_code_string(ret));
+	for (i = 0; i < SPI_processed; i++)
+		lines = lappend(lines, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	return lines;
+}
+
+/* the lines of a that are not in b, each with a prefix */
+static List *
+list_difference_text(List *a, List *b, const char *prefix)
+{
+	List	   *result = NIL;
+	ListCell   *la;
+
+	foreach(la, a)
+	{
+		ListCell   *lb;
+		bool		found = false;
+
+		foreach(lb, b)
+			if (strcmp(lfirst(la), lfirst(lb)) == 0)
+			{
+				found = true;
+				break;
+			}
+		if (!found)
+			result = lappend(result, psprintf("%s%s", prefix, (char *) lfirst(la)));
+	}
+	return result;
+}
+
+static Datum
+text_array(List *items)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * (list_length(items) + 1));
+	ListCell   *lc;
+	int			i = 0;
+
+	foreach(lc, items)
+		elems[i++] = CStringGetTextDatum(lfirst(lc));
+	return PointerGetDatum(construct_array(elems, i, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+static inline void
+CheckRange(int from, int to)
+{
+	if (from >= to)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from (%d) must be below to (%d)", from, to),
+				 errhint("zd_check(from, to) checks patches from+1 to to.")));
+}
