@@ -14,7 +14,11 @@ OBJS = \
 	src/load.o \
 	src/step.o \
 	src/lint.o \
-	src/check.o
+	src/check.o \
+	src/shmem.o \
+	src/gate.o \
+	src/deploy.o \
+	src/worker.o
 
 DATA = $(wildcard zerodown--*.sql)
 PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"
@@ -49,3 +53,19 @@ include $(PGXS)
 .PHONY: prove
 prove:
 	pg_prove --ext .sql --recurse test/pgtap
+
+# the zd client (src/zd), built, installed into $(bindir) and cleaned with
+# the extension
+.PHONY: zd-all zd-install zd-clean
+all: zd-all
+install: zd-install
+clean: zd-clean
+
+zd-all:
+	$(MAKE) -C src/zd all
+
+zd-install:
+	$(MAKE) -C src/zd install
+
+zd-clean:
+	$(MAKE) -C src/zd clean

@@ -71,15 +71,38 @@ CREATE TABLE zerodown.vars (
 );
 COMMENT ON TABLE zerodown.vars IS 'values for ${name} placeholders in patch text (per environment)';
 
+CREATE TABLE zerodown.deployments (
+    id bigserial PRIMARY KEY,
+    target integer NOT NULL,
+    state text NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'draining', 'applying', 'done', 'failed', 'cancelled', 'interrupted')),
+    requested_by name NOT NULL DEFAULT CURRENT_USER,
+    requested_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    from_version integer,
+    to_version integer,
+    started_at timestamptz,
+    gate_closed_at timestamptz,
+    finished_at timestamptz,
+    error text
+);
+CREATE INDEX ON zerodown.deployments (state) WHERE state IN ('queued', 'draining', 'applying');
+COMMENT ON TABLE zerodown.deployments IS 'deployments queued for the background worker (zd_deploy), and how each ended';
+
+ALTER TABLE zerodown.history ADD COLUMN deployment bigint REFERENCES zerodown.deployments (id);
+
 SELECT pg_catalog.pg_extension_config_dump('zerodown.patches', '');
 SELECT pg_catalog.pg_extension_config_dump('zerodown.applied', '');
 SELECT pg_catalog.pg_extension_config_dump('zerodown.history', '');
 SELECT pg_catalog.pg_extension_config_dump('zerodown.history_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('zerodown.vars', '');
+SELECT pg_catalog.pg_extension_config_dump('zerodown.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('zerodown.deployments_id_seq', '');
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON zerodown.patches, zerodown.applied, zerodown.vars TO zerodown_deployer;
 GRANT SELECT, INSERT ON zerodown.history TO zerodown_deployer;
 GRANT USAGE ON SEQUENCE zerodown.history_id_seq TO zerodown_deployer;
+GRANT SELECT, INSERT, UPDATE ON zerodown.deployments TO zerodown_deployer;
+GRANT USAGE ON SEQUENCE zerodown.deployments_id_seq TO zerodown_deployer;
 
 CREATE VIEW zerodown.status AS
 SELECT p.number,
@@ -215,3 +238,123 @@ REVOKE ALL ON FUNCTION @extschema@.zd_check(integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_lint(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_dry_run(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_check(integer, integer) TO zerodown_deployer;
+
+/* ---------- the deployment gate ---------- */
+
+CREATE FUNCTION @extschema@.zd_job_begin(name text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'zd_job_begin'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_job_begin(text) IS
+'this session runs a managed job: it holds the deployment gate shared until zd_job_end() or the end of the session';
+
+CREATE FUNCTION @extschema@.zd_job_end()
+RETURNS void
+AS 'MODULE_PATHNAME', 'zd_job_end'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_job_end() IS
+'ends the managed job zd_job_begin started';
+
+CREATE FUNCTION @extschema@.zd_gate_close(timeout_ms integer DEFAULT 0)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'zd_gate_close'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_gate_close(integer) IS
+'closes the deployment gate for a deployment done from outside: waits up to timeout_ms (0: as long as it takes) for running jobs while new ones queue; the session holds it until zd_gate_open() or its end';
+
+CREATE FUNCTION @extschema@.zd_gate_open()
+RETURNS void
+AS 'MODULE_PATHNAME', 'zd_gate_open'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_gate_open() IS
+'opens the deployment gate this session closed; the queued jobs start at once';
+
+CREATE FUNCTION @extschema@.zd_job_slots()
+RETURNS TABLE (pid integer, job text, since timestamptz)
+AS 'MODULE_PATHNAME', 'zd_job_slots'
+LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_job_slots() IS
+'the named jobs of this database (internal; see zerodown.gate_jobs)';
+
+CREATE VIEW zerodown.gate_jobs AS
+SELECT l.pid,
+       coalesce(s.job, 'managed transaction') AS job,
+       CASE WHEN l.granted THEN 'running' ELSE 'waiting' END AS status,
+       coalesce(s.since, a.xact_start) AS since,
+       a.usename AS role,
+       a.application_name,
+       a.query
+  FROM pg_catalog.pg_locks l
+  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
+  LEFT JOIN @extschema@.zd_job_slots() s ON s.pid = l.pid
+ WHERE l.locktype = 'advisory'
+   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+   AND l.classid = 2053468783 AND l.objid = 1 AND l.objsubid = 2
+   AND l.mode = 'ShareLock';
+COMMENT ON VIEW zerodown.gate_jobs IS 'the managed jobs of this database: running (holding the gate) or waiting at it';
+
+CREATE FUNCTION @extschema@.zd_gate_status(
+    OUT state text, OUT deployer_pid integer, OUT deployer text,
+    OUT deployment bigint, OUT running_jobs integer, OUT waiting_jobs integer)
+RETURNS record
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH gate AS (
+        SELECT l.pid, l.mode, l.granted
+          FROM pg_catalog.pg_locks l
+         WHERE l.locktype = 'advisory'
+           AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+           AND l.classid = 2053468783 AND l.objid = 1 AND l.objsubid = 2
+    ), holder AS (
+        SELECT g.pid, g.granted, a.application_name, a.backend_type
+          FROM gate g LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = g.pid
+         WHERE g.mode = 'ExclusiveLock'
+         ORDER BY g.granted DESC LIMIT 1
+    )
+    SELECT CASE WHEN h.pid IS NULL THEN 'open' WHEN h.granted THEN 'closed' ELSE 'closing' END,
+           h.pid,
+           CASE WHEN h.backend_type = 'zerodown launcher' THEN 'zerodown worker'
+                ELSE h.application_name END,
+           (SELECT d.id FROM zerodown.deployments d
+             WHERE d.state IN ('draining', 'applying') AND h.backend_type = 'zerodown launcher'
+             ORDER BY d.id LIMIT 1),
+           (SELECT count(*)::int FROM gate WHERE mode = 'ShareLock' AND granted),
+           (SELECT count(*)::int FROM gate WHERE mode = 'ShareLock' AND NOT granted)
+      FROM (SELECT 1) one LEFT JOIN holder h ON true
+$$;
+COMMENT ON FUNCTION @extschema@.zd_gate_status() IS
+'open, closing (a deployer waits for running jobs) or closed; the deployer; how many jobs run and wait';
+
+GRANT SELECT ON zerodown.gate_jobs TO PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_gate_close(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_gate_close(integer) TO zerodown_deployer;
+
+/* ---------- deployments run by the background worker ---------- */
+
+CREATE FUNCTION @extschema@.zd_deploy(target integer DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'zd_deploy'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_deploy(integer) IS
+'queues a deployment to target (NULL: the highest registered patch) for the background worker; returns its id at once';
+
+CREATE FUNCTION @extschema@.zd_deploy_wait(id bigint, timeout_ms integer DEFAULT 0)
+RETURNS text
+AS 'MODULE_PATHNAME', 'zd_deploy_wait'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_deploy_wait(bigint, integer) IS
+'waits up to timeout_ms (0: as long as it takes) for a deployment to end; returns its final state, or its current one after the timeout';
+
+CREATE FUNCTION @extschema@.zd_deploy_cancel(id bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'zd_deploy_cancel'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_deploy_cancel(bigint) IS
+'cancels a deployment that is still queued';
+
+REVOKE ALL ON FUNCTION @extschema@.zd_deploy(integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_deploy_cancel(bigint) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_deploy(integer) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_deploy_cancel(bigint) TO zerodown_deployer;
+GRANT SELECT ON zerodown.deployments TO PUBLIC;

@@ -24,6 +24,7 @@
 #include "utils/timestamp.h"
 
 #include "catalog.h"
+#include "deploy.h"
 #include "patch.h"
 #include "zerodown.h"
 
@@ -192,8 +193,8 @@ ZdReadVersion(void)
 void
 ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 {
-	Oid			types[5] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID};
-	Datum		values[5];
+	Oid			types[6] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, INT8OID};
+	Datum		values[6];
 	int			ret;
 
 	values[0] = Int32GetDatum(patch->number);
@@ -201,6 +202,7 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 	values[2] = CStringGetTextDatum(patch->checksum);
 	values[3] = TimestampTzGetDatum(started);
 	values[4] = Int32GetDatum(attempts);
+	values[5] = Int64GetDatum(ZdCurrentDeployment);
 
 	if (rollback)
 		ret = SPI_execute_with_args("DELETE FROM " ZD_APPLIED_TABLE
@@ -217,12 +219,12 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 
 	ret = SPI_execute_with_args(rollback ?
 								"INSERT INTO " ZD_HISTORY_TABLE
-								" (number, name, direction, checksum, started_at, duration, attempts, outcome)"
-								" VALUES ($1, $2, 'rollback', $3, $4, clock_timestamp() - $4, $5, 'done')" :
+								" (number, name, direction, checksum, started_at, duration, attempts, outcome, deployment)"
+								" VALUES ($1, $2, 'rollback', $3, $4, clock_timestamp() - $4, $5, 'done', nullif($6, 0))" :
 								"INSERT INTO " ZD_HISTORY_TABLE
-								" (number, name, direction, checksum, started_at, duration, attempts, outcome)"
-								" VALUES ($1, $2, 'build', $3, $4, clock_timestamp() - $4, $5, 'done')",
-								5, types, values, NULL, false, 0);
+								" (number, name, direction, checksum, started_at, duration, attempts, outcome, deployment)"
+								" VALUES ($1, $2, 'build', $3, $4, clock_timestamp() - $4, $5, 'done', nullif($6, 0))",
+								6, types, values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record history of patch %d: %s", patch->number,
 			 SPI_result_code_string(ret));

@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * zerodown.c
- *	  Module entry point: settings only.  Each subsystem lives in its own
- *	  file; this one defines the GUCs the others read.
+ *	  Module entry point: the settings, and one Init call per subsystem.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,6 +13,10 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "deploy.h"
+#include "gate.h"
+#include "shmem.h"
+#include "worker.h"
 #include "zerodown.h"
 
 PG_MODULE_MAGIC;
@@ -24,12 +27,17 @@ void		_PG_init(void);
 int			zerodown_lock_timeout = 1000;
 int			zerodown_lock_retries = 5;
 int			zerodown_lock_retry_delay = 500;
+bool		zerodown_managed = false;
+int			zerodown_gate_timeout = 0;
+int			zerodown_drain_timeout = 600000;
+char	   *zerodown_database = NULL;
 
 static void DefineSettings(void);
 
 /*
- * Module load.  The settings read by zd_align are user-settable, so they are
- * defined whether or not the library is in shared_preload_libraries.
+ * Module load.  The settings, the gate's hooks and the deployment callbacks
+ * work whether or not the library is in shared_preload_libraries; shared
+ * memory and the background worker need it.
  */
 void
 _PG_init(void)
@@ -38,6 +46,13 @@ _PG_init(void)
 		return;
 
 	DefineSettings();
+	ZdGateInit();
+	ZdDeployInit();
+	if (process_shared_preload_libraries_in_progress)
+	{
+		ZdShmemInit();
+		ZdWorkerRegister();
+	}
 }
 
 static void
@@ -71,6 +86,45 @@ DefineSettings(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("zerodown.managed",
+							 "Makes every transaction of the session a managed job.",
+							 "Each top-level transaction holds the deployment gate shared from "
+							 "its first statement to its end, so it waits while a deployment "
+							 "runs. Set it per role or database with ALTER ROLE/DATABASE ... SET.",
+							 &zerodown_managed,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("zerodown.gate_timeout",
+							"Sets how long a managed job waits at a closed deployment gate.",
+							"0 waits as long as it takes.",
+							&zerodown_gate_timeout,
+							0, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("zerodown.drain_timeout",
+							"Sets how long a deployment waits for running managed jobs.",
+							"After it, the deployment fails and the gate opens again; "
+							"nothing is changed. 0 waits as long as it takes.",
+							&zerodown_drain_timeout,
+							600000, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("zerodown.database",
+							   "Sets the database the deployment worker serves.",
+							   NULL,
+							   &zerodown_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("zerodown");
 }

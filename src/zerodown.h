@@ -14,6 +14,7 @@
 #define ZD_APPLIED_TABLE		"zerodown.applied"
 #define ZD_HISTORY_TABLE		"zerodown.history"
 #define ZD_VARS_TABLE			"zerodown.vars"
+#define ZD_DEPLOYMENTS_TABLE	"zerodown.deployments"
 #define ZD_DEPLOYER_ROLE		"zerodown_deployer"
 
 /*
@@ -25,6 +26,9 @@
 #define ZD_LOCK_GATE			1
 #define ZD_LOCK_ALIGN			2
 
+/* the channel the worker notifies with "id state" when a deployment moves */
+#define ZD_NOTIFY_CHANNEL		"zerodown_deployment"
+
 /* the marker that makes a patch file run outside a transaction */
 #define ZD_NO_TRANSACTION_MARKER	"-- zerodown:no-transaction"
 
@@ -32,5 +36,9 @@
 extern int	zerodown_lock_timeout;
 extern int	zerodown_lock_retries;
 extern int	zerodown_lock_retry_delay;
+extern bool zerodown_managed;
+extern int	zerodown_gate_timeout;
+extern int	zerodown_drain_timeout;
+extern char *zerodown_database;
 
 #endif							/* ZERODOWN_ZERODOWN_H */

@@ -1,0 +1,447 @@
+/*-------------------------------------------------------------------------
+ *
+ * gate.c
+ *	  The deployment gate (seed 000's "block file"), as an advisory lock.
+ *
+ * One lock per database, under zerodown's two-key class: a deployer holds it
+ * in ExclusiveLock, managed jobs in ShareLock.  Because the lock manager
+ * queues a new ShareLock request behind a waiting ExclusiveLock, closing the
+ * gate stops new jobs at once while the running ones finish; when the
+ * deployer releases it, the queued jobs are granted the same instant.  A
+ * crashed holder's lock goes with its process, so the gate can never stay
+ * closed by a dead deployer.
+ *
+ * Jobs hold the gate in two ways:
+ *	- zd_job_begin(name) / zd_job_end(): a session-level lock across many
+ *	  transactions (an ETL run);
+ *	- zerodown.managed = on: every top-level transaction takes a
+ *	  transaction-level lock at its first statement (executor or utility
+ *	  hook) and releases it at commit or abort, which also works through a
+ *	  transaction-pooling connection pooler.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "storage/lock.h"
+#include "storage/lwlock.h"
+#include "storage/proc.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
+
+#include "catalog.h"
+#include "gate.h"
+#include "shmem.h"
+#include "zerodown.h"
+
+PG_FUNCTION_INFO_V1(zd_job_begin);
+PG_FUNCTION_INFO_V1(zd_job_end);
+PG_FUNCTION_INFO_V1(zd_gate_close);
+PG_FUNCTION_INFO_V1(zd_gate_open);
+PG_FUNCTION_INFO_V1(zd_job_slots);
+
+/* how this session holds the gate */
+static int	job_depth = 0;		/* zd_job_begin nesting */
+static bool gate_closed_by_me = false;
+static bool managed_lock_held = false;	/* in this transaction */
+
+static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static void gate_tag(LOCKTAG *tag);
+static void gate_acquire(LOCKMODE mode, bool session, int timeout_ms,
+						 const char *who);
+static void managed_enter(void);
+static void gate_ExecutorStart(QueryDesc *queryDesc, int eflags);
+static void gate_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+								bool readOnlyTree, ProcessUtilityContext context,
+								ParamListInfo params, QueryEnvironment *queryEnv,
+								DestReceiver *dest, QueryCompletion *qc);
+static void gate_xact_callback(XactEvent event, void *arg);
+static void set_job_slot(const char *name);
+static inline int CheckTimeout(FunctionCallInfo fcinfo, int arg);
+
+void
+ZdGateInit(void)
+{
+	prev_ExecutorStart = ExecutorStart_hook;
+	ExecutorStart_hook = gate_ExecutorStart;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = gate_ProcessUtility;
+	RegisterXactCallback(gate_xact_callback, NULL);
+}
+
+static void
+gate_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, ZD_LOCK_CLASS, ZD_LOCK_GATE, 2);
+}
+
+/*
+ * Take the gate in mode, waiting up to timeout_ms (0: as long as it
+ * takes).  The first try does not wait; it still queues behind a waiting
+ * deployer, as the lock manager keeps the queue fair.  A job that times out
+ * gets its own message here; the deployer's is ZdGateClose's.
+ */
+static void
+gate_acquire(LOCKMODE mode, bool session, int timeout_ms, const char *who)
+{
+	LOCKTAG		tag;
+	int			save_lock_timeout = LockTimeout;
+	MemoryContext oldcontext = CurrentMemoryContext;
+
+	gate_tag(&tag);
+	if (LockAcquire(&tag, mode, session, true) != LOCKACQUIRE_NOT_AVAIL)
+		return;
+
+	LockTimeout = timeout_ms;
+	PG_TRY();
+	{
+		(void) LockAcquire(&tag, mode, session, false);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		LockTimeout = save_lock_timeout;
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || mode != ShareLock)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("%s waited %d ms at the closed deployment gate", who, timeout_ms),
+				 errdetail("A deployment holds the gate of this database; the job did not start."),
+				 errhint("Run it again when the deployment has ended (see zd_gate_status()), or raise zerodown.gate_timeout (0 waits as long as it takes).")));
+	}
+	PG_END_TRY();
+	LockTimeout = save_lock_timeout;
+}
+
+/*
+ * zerodown.managed: the first statement of each top-level transaction takes
+ * the gate shared until the transaction ends.
+ */
+static void
+managed_enter(void)
+{
+	if (!zerodown_managed || managed_lock_held || job_depth > 0 ||
+		gate_closed_by_me || IsParallelWorker() || !IsTransactionState())
+		return;
+	gate_acquire(ShareLock, false, zerodown_gate_timeout, "managed transaction");
+	managed_lock_held = true;
+}
+
+static void
+gate_ExecutorStart(QueryDesc *queryDesc, int eflags)
+{
+	managed_enter();
+	if (prev_ExecutorStart)
+		prev_ExecutorStart(queryDesc, eflags);
+	else
+		standard_ExecutorStart(queryDesc, eflags);
+}
+
+static void
+gate_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					bool readOnlyTree, ProcessUtilityContext context,
+					ParamListInfo params, QueryEnvironment *queryEnv,
+					DestReceiver *dest, QueryCompletion *qc)
+{
+	if (!IsA(pstmt->utilityStmt, TransactionStmt))
+		managed_enter();
+	if (prev_ProcessUtility)
+		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+							params, queryEnv, dest, qc);
+	else
+		standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+}
+
+/* the transaction-level lock went with the transaction */
+static void
+gate_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			managed_lock_held = false;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * zd_job_begin(name text) returns void: this session runs a managed job
+ * until zd_job_end() or until it ends.  Nested calls only count.
+ */
+Datum
+zd_job_begin(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("job name must not be NULL"),
+				 errhint("Name the job, for example zd_job_begin('nightly_load').")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (gate_closed_by_me)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this session holds the deployment gate closed"),
+				 errhint("Open it with zd_gate_open() before starting a job.")));
+	if (job_depth++ > 0)
+		PG_RETURN_VOID();
+
+	set_job_slot(name);
+	PG_TRY();
+	{
+		gate_acquire(ShareLock, true, zerodown_gate_timeout,
+					 psprintf("job \"%s\"", name));
+	}
+	PG_CATCH();
+	{
+		job_depth = 0;
+		set_job_slot(NULL);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	PG_RETURN_VOID();
+}
+
+/*
+ * zd_job_end() returns void
+ */
+Datum
+zd_job_end(PG_FUNCTION_ARGS)
+{
+	LOCKTAG		tag;
+
+	if (job_depth == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("no managed job is running in this session"),
+				 errhint("Call zd_job_begin(name) first.")));
+	if (--job_depth > 0)
+		PG_RETURN_VOID();
+
+	gate_tag(&tag);
+	(void) LockRelease(&tag, ShareLock, true);
+	set_job_slot(NULL);
+	PG_RETURN_VOID();
+}
+
+/* does this session hold the gate shared (a job, or a managed transaction)? */
+bool
+ZdGateHeldShared(void)
+{
+	return job_depth > 0 || managed_lock_held;
+}
+
+/* record (or clear, with NULL) this session's job name for zd_gate_status */
+static void
+set_job_slot(const char *name)
+{
+	ZdJobSlot  *slot = ZdMyJobSlot();
+
+	if (slot == NULL)
+		return;
+	LWLockAcquire(ZdSharedState->lock, LW_EXCLUSIVE);
+	if (name == NULL)
+		slot->pid = 0;
+	else
+	{
+		slot->pid = MyProcPid;
+		slot->dboid = MyDatabaseId;
+		slot->since = GetCurrentTimestamp();
+		strlcpy(slot->name, name, NAMEDATALEN);
+	}
+	LWLockRelease(ZdSharedState->lock);
+}
+
+/*
+ * Close the gate for this session: wait for the running jobs (up to
+ * timeout_ms, 0: as long as it takes) while new ones queue.  Returns false
+ * when this session had closed it already.
+ */
+bool
+ZdGateClose(int timeout_ms)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	if (gate_closed_by_me)
+		return false;
+	if (job_depth > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this session runs a managed job and cannot close the deployment gate"),
+				 errhint("End the job with zd_job_end() first.")));
+
+	/*
+	 * Wait in a subtransaction, so that after a timeout the error can list
+	 * the jobs still running.  The session lock outlives the subtransaction.
+	 */
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		gate_acquire(ExclusiveLock, true, timeout_ms, "deployment");
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("could not close the deployment gate within %d ms", timeout_ms),
+				 errdetail("Jobs still running: %s. The gate is open again.",
+						   ZdGateJobsText()),
+				 errhint("Wait for the jobs to end, or raise the timeout.")));
+	}
+	PG_END_TRY();
+	gate_closed_by_me = true;
+	return true;
+}
+
+void
+ZdGateOpen(void)
+{
+	LOCKTAG		tag;
+
+	if (!gate_closed_by_me)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this session does not hold the deployment gate"),
+				 errdetail("Only the session that closed the gate can open it; a crashed deployer's gate opens by itself."),
+				 errhint("See zd_gate_status() for who holds it.")));
+	gate_tag(&tag);
+	(void) LockRelease(&tag, ExclusiveLock, true);
+	gate_closed_by_me = false;
+}
+
+/*
+ * zd_gate_close(timeout_ms integer) returns boolean
+ */
+Datum
+zd_gate_close(PG_FUNCTION_ARGS)
+{
+	int			timeout_ms = CheckTimeout(fcinfo, 0);
+
+	ZdCheckDeployer("close the deployment gate");
+	PG_RETURN_BOOL(ZdGateClose(timeout_ms));
+}
+
+/*
+ * zd_gate_open() returns void
+ */
+Datum
+zd_gate_open(PG_FUNCTION_ARGS)
+{
+	ZdGateOpen();
+	PG_RETURN_VOID();
+}
+
+/*
+ * zd_job_slots() returns table (pid, job, since): the named jobs of this
+ * database, for zd_gate_jobs()
+ */
+Datum
+zd_job_slots(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (ZdSharedState == NULL)
+		return (Datum) 0;
+
+	LWLockAcquire(ZdSharedState->lock, LW_SHARED);
+	for (i = 0; i < ZdSharedState->nslots; i++)
+	{
+		ZdJobSlot  *slot = &ZdSharedState->jobs[i];
+		Datum		values[3];
+		bool		nulls[3] = {0};
+
+		if (slot->pid == 0 || slot->dboid != MyDatabaseId)
+			continue;
+		values[0] = Int32GetDatum(slot->pid);
+		values[1] = CStringGetTextDatum(slot->name);
+		values[2] = TimestampTzGetDatum(slot->since);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	LWLockRelease(ZdSharedState->lock);
+	return (Datum) 0;
+}
+
+/* "pid 123 (job \"etl\", since ...)" for each session holding the gate shared */
+char *
+ZdGateJobsText(void)
+{
+	char	   *result = "none";
+	bool		connected = SPI_connect() == SPI_OK_CONNECT;
+	int			ret;
+
+	if (!connected)
+		return result;
+	ret = SPI_execute("SELECT string_agg(format('pid %s (%s, since %s)', pid, job,"
+					  " date_trunc('second', since)), '; ' ORDER BY since)"
+					  " FROM zerodown.gate_jobs WHERE status = 'running'",
+					  true, 1);
+	if (ret == SPI_OK_SELECT && SPI_processed == 1)
+	{
+		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+		if (text != NULL)
+		{
+			result = SPI_palloc(strlen(text) + 1);
+			strcpy(result, text);
+		}
+	}
+	SPI_finish();
+	return result;
+}
+
+static inline int
+CheckTimeout(FunctionCallInfo fcinfo, int arg)
+{
+	int			timeout_ms;
+
+	if (PG_ARGISNULL(arg))
+		return 0;
+	timeout_ms = PG_GETARG_INT32(arg);
+	if (timeout_ms < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("timeout must not be negative"),
+				 errdetail("The timeout is in milliseconds; 0 waits as long as it takes.")));
+	return timeout_ms;
+}
