@@ -64,7 +64,7 @@ clean: zd-clean
 zd-all:
 	$(MAKE) -C src/zd all
 
-zd-install:
+zd-install: zd-all
 	$(MAKE) -C src/zd install
 
 zd-clean:

@@ -74,7 +74,7 @@ zd_align(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	ZdLockAlign();
+	ZdLockAlign("align the database");
 	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
 	if (dry_run)
 		ZdDryRunNotices(plan);
@@ -225,7 +225,8 @@ run_statements(List *statements, const char *file, bool verify,
 
 /*
  * A verify file fails when it raises an error, or when its last statement
- * returns a row whose first column is false.
+ * returns a row whose first column is false or NULL (as pgTAP's ok() does:
+ * bool_and() over no rows is NULL, not a pass).
  */
 static void
 check_verify_result(const char *file, ZdStatement *statement)
@@ -241,10 +242,11 @@ check_verify_result(const char *file, ZdStatement *statement)
 		Datum		value = SPI_getbinval(SPI_tuptable->vals[i],
 										  SPI_tuptable->tupdesc, 1, &isnull);
 
-		if (!isnull && !DatumGetBool(value))
+		if (isnull || !DatumGetBool(value))
 			ereport(ERROR,
 					(errcode(ERRCODE_ASSERT_FAILURE),
-					 errmsg("verify returned false")));
+					 errmsg("verify returned %s", isnull ? "NULL" : "false"),
+					 errhint("The verify file's last statement must return true in its first column for the patch to pass.")));
 	}
 }
 
@@ -329,6 +331,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 			 errdetail("%s.", where),
 			 edata->hint ?
 			 errhint("%s", edata->hint) :
+			 step->statements == NIL && step->verify != NIL ?
+			 errhint("The patch's statements ran outside a transaction and stay applied; the database stays at patch %d until its verify passes.", from) :
 			 errhint("zd_align is all or nothing: the database stays at patch %d.", from),
 			 edata->context ? errcontext("%s", edata->context) : 0));
 }

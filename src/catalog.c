@@ -52,7 +52,7 @@ ZdCheckDeployer(const char *action)
 			 errdetail("Only the owner of extension \"zerodown\" and members of role \"%s\" may %s.",
 					   ZD_DEPLOYER_ROLE, action),
 			 errhint("A superuser can run: GRANT %s TO %s;",
-					 ZD_DEPLOYER_ROLE, GetUserNameFromId(user, false))));
+					 ZD_DEPLOYER_ROLE, quote_identifier(GetUserNameFromId(user, false)))));
 }
 
 static Oid
@@ -82,14 +82,14 @@ extension_owner(void)
  * to the end of the caller's transaction.
  */
 void
-ZdLockAlign(void)
+ZdLockAlign(const char *action)
 {
 	LOCKTAG		tag;
 
 	if (IsolationUsesXactSnapshot())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TRANSACTION_STATE),
-				 errmsg("zerodown cannot align in a %s transaction",
+				 errmsg("zerodown cannot %s in a %s transaction", action,
 						IsolationIsSerializable() ? "SERIALIZABLE" : "REPEATABLE READ"),
 				 errdetail("Another session may have applied patches after this transaction's snapshot was taken."),
 				 errhint("Run it in a READ COMMITTED transaction.")));

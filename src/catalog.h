@@ -28,7 +28,7 @@ typedef struct ZdPatch
 } ZdPatch;
 
 extern void ZdCheckDeployer(const char *action);
-extern void ZdLockAlign(void);
+extern void ZdLockAlign(const char *action);
 extern List *ZdReadPatches(void);
 extern List *ZdReadVars(void);
 extern int	ZdReadVersion(void);

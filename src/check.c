@@ -115,7 +115,7 @@ zd_dry_run(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ZdLockAlign();
+	ZdLockAlign("run patches");
 	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
 	rows = dry_run(plan);
 
@@ -222,7 +222,7 @@ zd_check(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ZdLockAlign();
+	ZdLockAlign("run patches");
 	rows = round_trip(PG_ARGISNULL(0) ? -1 : PG_GETARG_INT32(0),
 					  PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1));
 

@@ -63,6 +63,7 @@ zd_load(PG_FUNCTION_ARGS)
 	List	   *patches = NIL;
 	ListCell   *lc;
 	int			previous = 0;
+	FolderPatch *previous_patch = NULL;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -101,6 +102,7 @@ zd_load(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("rollback file \"%s/rollback/%s\" has no build file", dir,
 							(char *) lfirst(lc)),
+					 errdetail("Nothing was registered."),
 					 errhint("Rename it to match its build file, or remove it.")));
 	foreach(lc, verifies)
 		if (!has_file(builds, lfirst(lc)))
@@ -108,6 +110,7 @@ zd_load(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_UNDEFINED_FILE),
 					 errmsg("verify file \"%s/verify/%s\" has no build file", dir,
 							(char *) lfirst(lc)),
+					 errdetail("Nothing was registered."),
 					 errhint("Rename it to match its build file, or remove it.")));
 
 	/* numbers are unique and follow each other */
@@ -120,6 +123,8 @@ zd_load(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_DUPLICATE_OBJECT),
 					 errmsg("two build files in \"%s/build\" have number %d", dir, patch->number),
+					 errdetail("Files \"%s\" and \"%s\" both have number %d. Nothing was registered.",
+							   previous_patch->file, patch->file, patch->number),
 					 errhint("Each patch has its own number: renumber one of them.")));
 		if (previous != 0 && patch->number != previous + 1)
 			ereport(ERROR,
@@ -129,6 +134,7 @@ zd_load(PG_FUNCTION_ARGS)
 							   previous, patch->number),
 					 errhint("Add the missing patch, or renumber the patches so that they follow each other.")));
 		previous = patch->number;
+		previous_patch = patch;
 	}
 
 	/* read everything, then register everything */
@@ -145,7 +151,7 @@ zd_load(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ZdLockAlign();
+	ZdLockAlign("register patches");
 	foreach(lc, patches)
 	{
 		FolderPatch *patch = lfirst(lc);
@@ -275,10 +281,12 @@ read_patch_file(const char *path)
 static int
 compare_numbers(const ListCell *a, const ListCell *b)
 {
-	int			na = ((FolderPatch *) lfirst(a))->number;
-	int			nb = ((FolderPatch *) lfirst(b))->number;
+	FolderPatch *pa = lfirst(a);
+	FolderPatch *pb = lfirst(b);
 
-	return (na > nb) - (na < nb);
+	if (pa->number != pb->number)
+		return (pa->number > pb->number) - (pa->number < pb->number);
+	return strcmp(pa->file, pb->file);
 }
 
 static bool
@@ -301,7 +309,7 @@ CheckCanReadFiles(void)
 				 errmsg("permission denied to read patch files on the server"),
 				 errdetail("zd_load reads files on the database server, which needs the privileges of role \"pg_read_server_files\"."),
 				 errhint("Use the zd client to load patches from your own disk, or ask a superuser for: GRANT pg_read_server_files TO %s;",
-						 GetUserNameFromId(GetUserId(), false))));
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
 
 static inline void

@@ -29,6 +29,8 @@ static void checksum_part(pg_cryptohash_ctx *ctx, const char *part);
 static const char *skip_blanks(const char *p);
 static int	line_of_offset(const char *sql, int offset);
 static int	line_of_char(const char *sql, int charpos);
+static int	original_line(const int *linemap, int line);
+static int *map_line(int *map, int line, int original);
 static bool is_placeholder_start(char c);
 static bool is_placeholder_char(char c);
 static const char *var_value(List *vars, const char *name, int len);
@@ -94,8 +96,10 @@ ZdIsNoTransaction(const char *sql)
 		return false;
 	while (*p && isspace((unsigned char) *p))
 		p++;
-	return strncmp(p, ZD_NO_TRANSACTION_MARKER,
-				   strlen(ZD_NO_TRANSACTION_MARKER)) == 0;
+	if (strncmp(p, ZD_NO_TRANSACTION_MARKER, strlen(ZD_NO_TRANSACTION_MARKER)) != 0)
+		return false;
+	p += strlen(ZD_NO_TRANSACTION_MARKER);
+	return *p == '\0' || isspace((unsigned char) *p);
 }
 
 /*
@@ -103,14 +107,24 @@ ZdIsNoTransaction(const char *sql)
  * in the text, as Flyway and Sqitch do, and values go in as written: quoting
  * is the patch author's choice.  An unknown name is an error, raised before
  * anything runs because plans substitute every step first.
+ *
+ * *linemap gets, for each line of the result (from 1), the line of the text
+ * as written, so that messages name the line in the file even when a value
+ * spans several lines.
  */
 char *
-ZdSubstitute(const char *sql, List *vars, const char *file)
+ZdSubstitute(const char *sql, List *vars, const char *file, int **linemap)
 {
 	StringInfoData out;
 	const char *p = sql;
+	int			in_line = 1;
+	int			out_line = 1;
+	int		   *map;
 
 	initStringInfo(&out);
+	map = palloc(sizeof(int) * 16);
+	map[0] = 16;
+	map[1] = 1;
 	while (*p)
 	{
 		if (p[0] == '$' && p[1] == '{' && is_placeholder_start(p[2]))
@@ -135,14 +149,35 @@ ZdSubstitute(const char *sql, List *vars, const char *file)
 							 errhint("Set it with SELECT zd_set_var('%.*s', '...'), or remove it from the patch.",
 									 (int) (end - name), name)));
 				appendStringInfoString(&out, value);
+				for (; *value; value++)
+					if (*value == '\n')
+						map = map_line(map, ++out_line, in_line);
 				p = end + 1;
 				continue;
 			}
 		}
 		appendStringInfoChar(&out, *p);
+		if (*p == '\n')
+			map = map_line(map, ++out_line, ++in_line);
 		p++;
 	}
+	*linemap = map;
 	return out.data;
+}
+
+/* map[line] = original, growing the map (map[0] holds its size) */
+static int *
+map_line(int *map, int line, int original)
+{
+	if (line >= map[0])
+	{
+		int			size = Max(line + 1, map[0] * 2);
+
+		map = repalloc(map, sizeof(int) * size);
+		map[0] = size;
+	}
+	map[line] = original;
+	return map;
 }
 
 static bool
@@ -196,13 +231,20 @@ var_names(List *vars)
  * zerodown owns the transactions.
  */
 List *
-ZdSplitStatements(const char *sql, const char *file)
+ZdSplitStatements(const char *sql, const char *file, const int *linemap)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
+	ErrorContextCallback *save_context = error_context_stack;
 	List	   *raw = NIL;
 	List	   *result = NIL;
 	ListCell   *lc;
 
+	/*
+	 * Without the caller's error context: when zd_align is called through
+	 * SPI (PL/pgSQL, the worker), SPI's callback would move the position of
+	 * a syntax error to the caller's query.
+	 */
+	error_context_stack = NULL;
 	PG_TRY();
 	{
 		raw = raw_parser(sql, RAW_PARSE_DEFAULT);
@@ -211,16 +253,19 @@ ZdSplitStatements(const char *sql, const char *file)
 	{
 		ErrorData  *edata;
 
+		error_context_stack = save_context;
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		FlushErrorState();
 		ereport(ERROR,
 				(errcode(edata->sqlerrcode),
 				 errmsg("%s at line %d of %s", edata->message,
-						line_of_char(sql, edata->cursorpos), file),
+						original_line(linemap, line_of_char(sql, edata->cursorpos)),
+						file),
 				 errhint("Fix the patch file and register it again; nothing was run.")));
 	}
 	PG_END_TRY();
+	error_context_stack = save_context;
 
 	foreach(lc, raw)
 	{
@@ -231,7 +276,7 @@ ZdSplitStatements(const char *sql, const char *file)
 		const char *start = skip_blanks(sql + rs->stmt_location);
 
 		len -= start - (sql + rs->stmt_location);
-		stmt->line = line_of_offset(sql, start - sql);
+		stmt->line = original_line(linemap, line_of_offset(sql, start - sql));
 		stmt->sql = pnstrdup(start, Max(len, 0));
 		stmt->parsetree = rs->stmt;
 
@@ -297,6 +342,52 @@ line_of_offset(const char *sql, int offset)
 		if (sql[i] == '\n')
 			line++;
 	return line;
+}
+
+/* the line in the file as written, through the placeholder line map */
+static int
+original_line(const int *linemap, int line)
+{
+	if (linemap == NULL || line < 1 || line >= linemap[0])
+		return line;
+	return linemap[line];
+}
+
+/*
+ * Statements PostgreSQL refuses inside a transaction block: NULL, or what
+ * to call them in a message.
+ */
+const char *
+ZdNeedsNoTransaction(Node *parsetree)
+{
+	ListCell   *lc;
+
+	switch (nodeTag(parsetree))
+	{
+		case T_IndexStmt:
+			return ((IndexStmt *) parsetree)->concurrent ? "CREATE INDEX CONCURRENTLY" : NULL;
+		case T_DropStmt:
+			return ((DropStmt *) parsetree)->concurrent ? "DROP INDEX CONCURRENTLY" : NULL;
+		case T_ReindexStmt:
+			foreach(lc, ((ReindexStmt *) parsetree)->params)
+				if (strcmp(((DefElem *) lfirst(lc))->defname, "concurrently") == 0)
+					return "REINDEX CONCURRENTLY";
+			return NULL;
+		case T_VacuumStmt:
+			return ((VacuumStmt *) parsetree)->is_vacuumcmd ? "VACUUM" : NULL;
+		case T_CreatedbStmt:
+			return "CREATE DATABASE";
+		case T_DropdbStmt:
+			return "DROP DATABASE";
+		case T_AlterSystemStmt:
+			return "ALTER SYSTEM";
+		case T_CreateTableSpaceStmt:
+			return "CREATE TABLESPACE";
+		case T_DropTableSpaceStmt:
+			return "DROP TABLESPACE";
+		default:
+			return NULL;
+	}
 }
 
 /* the line of a character position (from 1) as the parser reports it */

@@ -29,8 +29,11 @@ typedef struct ZdVar
 extern char *ZdChecksum(const char *name, const char *build_sql,
 						const char *rollback_sql, const char *verify_sql);
 extern bool ZdIsNoTransaction(const char *sql);
-extern char *ZdSubstitute(const char *sql, List *vars, const char *file);
-extern List *ZdSplitStatements(const char *sql, const char *file);
+extern char *ZdSubstitute(const char *sql, List *vars, const char *file,
+						  int **linemap);
+extern List *ZdSplitStatements(const char *sql, const char *file,
+							   const int *linemap);
+extern const char *ZdNeedsNoTransaction(Node *parsetree);
 extern char *ZdAbbreviate(const char *sql, int maxlen);
 
 #endif							/* ZERODOWN_PATCH_H */

@@ -16,6 +16,8 @@
 #include "plan.h"
 #include "zerodown.h"
 
+static List *split_text(const char *text, List *vars, const char *file,
+						bool transactional);
 static inline void CheckTarget(int target, int highest);
 static inline void CheckRegistered(ZdPatch *patch, int number, int from, int to);
 static inline void CheckReversible(ZdPatch *patch, int target);
@@ -132,6 +134,11 @@ ZdFindPatch(List *patches, int number)
 	return NULL;
 }
 
+/*
+ * A step, with its text split into statements and its placeholders filled.
+ * A build step also checks its rollback now, so that a broken rollback is
+ * found on the way up, not when it is needed.
+ */
 ZdStep *
 ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 {
@@ -142,16 +149,49 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 	step->rollback = rollback;
 	step->transactional = !ZdIsNoTransaction(text);
 	step->file = ZdPatchFile(patch, rollback ? "rollback" : "build");
-	step->statements = ZdSplitStatements(ZdSubstitute(text, vars, step->file),
-										 step->file);
+	step->statements = split_text(text, vars, step->file, step->transactional);
 	if (!rollback && patch->verify_sql != NULL)
 	{
 		step->verify_file = ZdPatchFile(patch, "verify");
-		step->verify = ZdSplitStatements(ZdSubstitute(patch->verify_sql, vars,
-													  step->verify_file),
-										 step->verify_file);
+		step->verify = split_text(patch->verify_sql, vars, step->verify_file, true);
 	}
+	if (!rollback && patch->rollback_sql != NULL)
+		(void) split_text(patch->rollback_sql, vars, ZdPatchFile(patch, "rollback"),
+						  !ZdIsNoTransaction(patch->rollback_sql));
 	return step;
+}
+
+/*
+ * Fill the placeholders and split; in a transactional file, a statement
+ * PostgreSQL refuses inside a transaction is an error now, before anything
+ * runs.
+ */
+static List *
+split_text(const char *text, List *vars, const char *file, bool transactional)
+{
+	int		   *linemap;
+	char	   *sql = ZdSubstitute(text, vars, file, &linemap);
+	List	   *statements = ZdSplitStatements(sql, file, linemap);
+	ListCell   *lc;
+
+	if (!transactional)
+		return statements;
+	foreach(lc, statements)
+	{
+		ZdStatement *statement = lfirst(lc);
+		const char *what = ZdNeedsNoTransaction(statement->parsetree);
+
+		if (what != NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_ACTIVE_SQL_TRANSACTION),
+					 errmsg("%s cannot run inside a transaction, at line %d of %s",
+							what, statement->line, file),
+					 errdetail("zerodown runs a patch in a transaction unless its file starts with \"%s\". Nothing was run.",
+							   ZD_NO_TRANSACTION_MARKER),
+					 errhint("Put the statement in a patch of its own whose first line is \"%s\"; the zd client and the worker run such patches statement by statement.",
+							 ZD_NO_TRANSACTION_MARKER)));
+	}
+	return statements;
 }
 
 static inline void

@@ -6,7 +6,8 @@
  * A patch may be registered again freely until it is applied; identical
  * text is a no-op; an applied patch whose text differs is refused, because
  * the database was built with the old text and changing it would make the
- * history lie.
+ * history lie.  Registering the very text a patch was applied with is
+ * allowed, so that a drifted patch can be restored.
  *
  *-------------------------------------------------------------------------
  */
@@ -29,6 +30,7 @@
 PG_FUNCTION_INFO_V1(zd_register);
 PG_FUNCTION_INFO_V1(zd_set_var);
 
+static void update_source(int number, const char *source);
 static inline void CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name);
 static inline void CheckPatchNumber(int number);
 static inline void CheckPatchName(const char *name);
@@ -50,7 +52,7 @@ zd_register(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ZdLockAlign();
+	ZdLockAlign("register patches");
 	action = ZdRegisterPatch(PG_GETARG_INT32(0),
 							 text_to_cstring(PG_GETARG_TEXT_PP(1)),
 							 text_to_cstring(PG_GETARG_TEXT_PP(2)),
@@ -83,7 +85,7 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 	checksum = ZdChecksum(name, build_sql, rollback_sql, verify_sql);
 
 	values[0] = Int32GetDatum(number);
-	ret = SPI_execute_with_args("SELECT p.checksum, a.applied_at::text, a.checksum"
+	ret = SPI_execute_with_args("SELECT p.checksum, a.applied_at::text, a.checksum, p.name, p.source"
 								" FROM " ZD_PATCHES_TABLE " p"
 								" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
 								" WHERE p.number = $1 FOR UPDATE OF p",
@@ -97,13 +99,23 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 		char	   *old_checksum = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		char	   *applied_at = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
+		char	   *old_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
+		char	   *old_source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
+
 		if (strcmp(old_checksum, checksum) == 0)
+		{
+			/* the same patch from another folder: messages name the new one */
+			if (source != NULL && (old_source == NULL || strcmp(old_source, source) != 0))
+				update_source(number, source);
 			return "unchanged";
-		if (applied_at != NULL)
+		}
+		if (applied_at != NULL &&
+			strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
+				   checksum) != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_IN_USE),
 					 errmsg("patch %d \"%s\" is applied and cannot be changed",
-							number, name),
+							number, old_name),
 					 errdetail("It was applied at %s with checksum %s; the new text has checksum %s.",
 							   applied_at,
 							   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
@@ -141,6 +153,19 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 		elog(ERROR, "could not register patch %d: %s", number, SPI_result_code_string(ret));
 
 	return existed ? "replaced" : "registered";
+}
+
+static void
+update_source(int number, const char *source)
+{
+	Oid			types[2] = {INT4OID, TEXTOID};
+	Datum		values[2];
+
+	values[0] = Int32GetDatum(number);
+	values[1] = CStringGetTextDatum(source);
+	if (SPI_execute_with_args("UPDATE " ZD_PATCHES_TABLE " SET source = $2 WHERE number = $1",
+							  2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update the source of patch %d", number);
 }
 
 /*

@@ -90,7 +90,7 @@ zd_step_done(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ZdLockAlign();
+	ZdLockAlign("run patches");
 	step = ZdNextStep(PG_GETARG_INT32(0), CheckDirection(fcinfo, 1), &current);
 	step->statements = NIL;		/* they ran outside, in the client */
 	ZdRunStep(step, current, step->patch->number - (step->rollback ? 1 : 0),

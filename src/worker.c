@@ -461,7 +461,7 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ZdLockAlign();
+	ZdLockAlign("run patches");
 	step = ZdNextStep(patch, rollback, &current);
 	step->statements = NIL;
 	ZdRunStep(step, current, deployment->target, started, attempts - 1);

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every zerodown test suite on a fresh machine, as root:
 #   pg_regress (sql/ + expected/), isolation specs (test/specs),
-#   TAP restart/crash tests (test/t), pgTAP (test/pgtap, with pg_prove)
-#   and the zd client tests (test/zd).
+#   TAP tests of restarts, crashes, the worker and the zd client (test/t),
+#   and pgTAP (test/pgtap, with pg_prove).
 # It installs what is missing (tools/setup.sh), builds with warnings as
 # errors, installs, and starts a throwaway cluster that it removes at the
 # end.  Exit status 0 only when every suite passed.
@@ -50,16 +50,11 @@ suite() {
     fi
 }
 
-as_make() { make -s with_llvm=no "$@"; }
-
-suite "pg_regress" as_make installcheck ISOLATION= TAP_TESTS=
-suite "isolation" as_make installcheck REGRESS= TAP_TESTS=
-suite "tap" as_make installcheck REGRESS= ISOLATION=
+suite "pg_regress" make -s with_llvm=no installcheck ISOLATION= TAP_TESTS=
+suite "isolation" make -s with_llvm=no installcheck REGRESS= TAP_TESTS=
+suite "tap" make -s with_llvm=no installcheck REGRESS= ISOLATION=
 runuser -u postgres -- createdb zd_pgtap 2>/dev/null || true
 suite "pgtap" env PGDATABASE=zd_pgtap pg_prove --ext .sql --recurse test/pgtap
-if [ -d test/zd ]; then
-    suite "zd client" env PATH="$TREE/src/zd:$PATH" prove test/zd
-fi
 
 for f in regression.diffs test/output_iso/regression.diffs output_iso/regression.diffs; do
     [ -s "$f" ] && { echo "== $f"; cat "$f"; }
