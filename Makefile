@@ -32,12 +32,18 @@ REGRESS = \
 	placeholders \
 	load \
 	errors \
-	privileges
+	privileges \
+	lint \
+	dry_run \
+	check \
+	gate
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
 	align_concurrent \
-	lock_retry
+	lock_retry \
+	gate_drain \
+	gate_managed
 ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests

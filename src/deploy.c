@@ -195,7 +195,8 @@ zd_deploy_cancel(PG_FUNCTION_ARGS)
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("deployment %lld does not exist", (long long) DatumGetInt64(values[0]))));
+					 errmsg("deployment %lld does not exist", (long long) DatumGetInt64(values[0])),
+					 errhint("See zerodown.deployments for the deployments queued in this database.")));
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("deployment %lld is %s and cannot be cancelled",
