@@ -33,17 +33,12 @@ REGRESS = \
 	load \
 	errors \
 	privileges \
-	lint \
-	dry_run \
-	check \
 	gate
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
 	align_concurrent \
-	lock_retry \
-	gate_drain \
-	gate_managed
+	lock_retry
 ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests
