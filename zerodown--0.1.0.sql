@@ -82,6 +82,7 @@ CREATE TABLE zerodown.deployments (
     to_version integer,
     started_at timestamptz,
     gate_closed_at timestamptz,
+    gate_opened_at timestamptz,
     finished_at timestamptz,
     error text
 );
@@ -286,11 +287,17 @@ SELECT l.pid,
        a.query
   FROM pg_catalog.pg_locks l
   LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid
-  LEFT JOIN @extschema@.zd_job_slots() s ON s.pid = l.pid
+  LEFT JOIN (SELECT * FROM @extschema@.zd_job_slots() WHERE job IS NOT NULL) s ON s.pid = l.pid
  WHERE l.locktype = 'advisory'
    AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
    AND l.classid = 2053468783 AND l.objid = 1 AND l.objsubid = 2
-   AND l.mode = 'ShareLock';
+   AND l.mode = 'ShareLock'
+UNION ALL
+-- managed transactions that hold the gate without a lock (the fast path)
+SELECT f.pid, 'managed transaction', 'running', f.since, a.usename, a.application_name, a.query
+  FROM @extschema@.zd_job_slots() f
+  LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = f.pid
+ WHERE f.job IS NULL;
 COMMENT ON VIEW zerodown.gate_jobs IS 'the managed jobs of this database: running (holding the gate) or waiting at it';
 
 CREATE FUNCTION @extschema@.zd_gate_status(
@@ -312,15 +319,17 @@ AS $$
          WHERE g.mode = 'ExclusiveLock'
          ORDER BY g.granted DESC LIMIT 1
     )
-    SELECT CASE WHEN h.pid IS NULL THEN 'open' WHEN h.granted THEN 'closed' ELSE 'closing' END,
+    SELECT CASE WHEN h.pid IS NULL THEN 'open'
+                WHEN h.granted AND NOT EXISTS (SELECT FROM zerodown.gate_jobs j WHERE j.status = 'running')
+                THEN 'closed' ELSE 'closing' END,
            h.pid,
            CASE WHEN h.backend_type = 'zerodown launcher' THEN 'zerodown worker'
                 ELSE h.application_name END,
            (SELECT d.id FROM zerodown.deployments d
              WHERE d.state IN ('draining', 'applying') AND h.backend_type = 'zerodown launcher'
              ORDER BY d.id LIMIT 1),
-           (SELECT count(*)::int FROM gate WHERE mode = 'ShareLock' AND granted),
-           (SELECT count(*)::int FROM gate WHERE mode = 'ShareLock' AND NOT granted)
+           (SELECT count(*)::int FROM zerodown.gate_jobs j WHERE j.status = 'running'),
+           (SELECT count(*)::int FROM zerodown.gate_jobs j WHERE j.status = 'waiting')
       FROM (SELECT 1) one LEFT JOIN holder h ON true
 $$;
 COMMENT ON FUNCTION @extschema@.zd_gate_status() IS

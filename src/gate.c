@@ -14,10 +14,20 @@
  * Jobs hold the gate in two ways:
  *	- zd_job_begin(name) / zd_job_end(): a session-level lock across many
  *	  transactions (an ETL run);
- *	- zerodown.managed = on: every top-level transaction takes a
- *	  transaction-level lock at its first statement (executor or utility
- *	  hook) and releases it at commit or abort, which also works through a
- *	  transaction-pooling connection pooler.
+ *	- zerodown.managed = on: every top-level transaction holds the gate
+ *	  shared from its first statement (executor or utility hook) to its end,
+ *	  which also works through a transaction-pooling connection pooler.
+ *
+ * A managed transaction must cost next to nothing while no deployment is
+ * near, so it takes no lock then.  As PostgreSQL's fast-path relation locks
+ * do, it announces itself in its shared-memory slot instead, then reads the
+ * count of deployers closing a gate; if there is none it runs.  A deployer
+ * raises that count first, takes the lock (which waits for the jobs and the
+ * managed transactions holding it for real), then waits on a condition
+ * variable until the announced transactions of its database have ended.  A
+ * full barrier between each side's write and read makes sure that one of the
+ * two always sees the other.  Without shared memory (not preloaded), managed
+ * transactions take the lock.
  *
  *-------------------------------------------------------------------------
  */
@@ -31,8 +41,11 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "pgstat.h"
 #include "storage/lock.h"
 #include "storage/lwlock.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
 #include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -54,6 +67,8 @@ PG_FUNCTION_INFO_V1(zd_job_slots);
 static int	job_depth = 0;		/* zd_job_begin nesting */
 static bool gate_closed_by_me = false;
 static bool managed_lock_held = false;	/* in this transaction */
+static bool managed_fast = false;	/* ... announced in the slot, no lock */
+static bool counted_closing = false;	/* in ZdSharedState->closing */
 
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
@@ -69,6 +84,12 @@ static void gate_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								DestReceiver *dest, QueryCompletion *qc);
 static void gate_xact_callback(XactEvent event, void *arg);
 static void set_job_slot(const char *name);
+static bool managed_enter_fast(void);
+static void managed_leave_fast(void);
+static void wait_for_fast_managed(int timeout_ms);
+static void count_closing(bool closing);
+static void gate_exit(int code, Datum arg);
+static void gate_release_exclusive(void);
 static inline int CheckTimeout(FunctionCallInfo fcinfo, int arg);
 
 void
@@ -139,8 +160,58 @@ managed_enter(void)
 	if (!zerodown_managed || managed_lock_held || job_depth > 0 ||
 		gate_closed_by_me || IsParallelWorker() || !IsTransactionState())
 		return;
-	gate_acquire(ShareLock, false, zerodown_gate_timeout, "managed transaction");
 	managed_lock_held = true;
+	if (managed_enter_fast())
+		return;
+	PG_TRY();
+	{
+		gate_acquire(ShareLock, false, zerodown_gate_timeout, "managed transaction");
+	}
+	PG_CATCH();
+	{
+		managed_lock_held = false;
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Announce a managed transaction in this backend's slot; true when no
+ * deployer is closing a gate, so it may run without the lock.
+ */
+static bool
+managed_enter_fast(void)
+{
+	ZdJobSlot  *slot = ZdMyJobSlot();
+
+	if (slot == NULL)
+		return false;
+	slot->managed_pid = MyProcPid;
+	slot->managed_since = GetCurrentTransactionStartTimestamp();
+	pg_atomic_write_u32(&slot->managed_db, MyDatabaseId);
+	pg_memory_barrier();
+	if (pg_atomic_read_u32(&ZdSharedState->closing) == 0)
+	{
+		managed_fast = true;
+		return true;
+	}
+	pg_atomic_write_u32(&slot->managed_db, InvalidOid);
+	pg_memory_barrier();
+	ConditionVariableBroadcast(&ZdSharedState->gate_cv);
+	return false;
+}
+
+/* the fast-path managed transaction ended: wake a deployer waiting for it */
+static void
+managed_leave_fast(void)
+{
+	ZdJobSlot  *slot = ZdMyJobSlot();
+
+	managed_fast = false;
+	pg_atomic_write_u32(&slot->managed_db, InvalidOid);
+	pg_memory_barrier();
+	if (pg_atomic_read_u32(&ZdSharedState->closing) > 0)
+		ConditionVariableBroadcast(&ZdSharedState->gate_cv);
 }
 
 static void
@@ -180,6 +251,8 @@ gate_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
 		case XACT_EVENT_PREPARE:
+			if (managed_fast)
+				managed_leave_fast();
 			managed_lock_held = false;
 			break;
 		default:
@@ -299,11 +372,19 @@ ZdGateClose(int timeout_ms)
 	 * Wait in a subtransaction, so that after a timeout the error can list
 	 * the jobs still running.  The session lock outlives the subtransaction.
 	 */
+	count_closing(true);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
+		TimestampTz start = GetCurrentTimestamp();
+		int			remaining_ms = timeout_ms;
+
 		gate_acquire(ExclusiveLock, true, timeout_ms, "deployment");
+		if (timeout_ms > 0)
+			remaining_ms = Max(1, timeout_ms -
+							   (int) TimestampDifferenceMilliseconds(start, GetCurrentTimestamp()));
+		wait_for_fast_managed(remaining_ms);
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -318,6 +399,8 @@ ZdGateClose(int timeout_ms)
 		RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
+		gate_release_exclusive();
+		count_closing(false);
 		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
 			ReThrowError(edata);
 		ereport(ERROR,
@@ -330,6 +413,90 @@ ZdGateClose(int timeout_ms)
 	PG_END_TRY();
 	gate_closed_by_me = true;
 	return true;
+}
+
+/* the session lock survives a subtransaction's abort: drop it if we got it */
+static void
+gate_release_exclusive(void)
+{
+	LOCKTAG		tag;
+
+	gate_tag(&tag);
+	if (LockHeldByMe(&tag, ExclusiveLock))
+		(void) LockRelease(&tag, ExclusiveLock, true);
+}
+
+/*
+ * Wait until the managed transactions that run on the fast path in this
+ * database have ended; new ones see the closing count and queue at the lock.
+ */
+static void
+wait_for_fast_managed(int timeout_ms)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+
+	if (ZdSharedState == NULL)
+		return;
+	ConditionVariablePrepareToSleep(&ZdSharedState->gate_cv);
+	for (;;)
+	{
+		bool		running = false;
+		long		remaining = 100;
+		int			i;
+
+		for (i = 0; i < ZdSharedState->nslots && !running; i++)
+			running = pg_atomic_read_u32(&ZdSharedState->jobs[i].managed_db) == MyDatabaseId;
+		if (!running)
+			break;
+		if (timeout_ms > 0)
+		{
+			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
+			if (remaining <= 0)
+			{
+				ConditionVariableCancelSleep();
+				ereport(ERROR,
+						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+						 errmsg("canceling wait for managed transactions")));
+			}
+		}
+		/* a missed broadcast costs at most 100 ms */
+		(void) ConditionVariableTimedSleep(&ZdSharedState->gate_cv, Min(remaining, 100),
+										   PG_WAIT_EXTENSION);
+		CHECK_FOR_INTERRUPTS();
+	}
+	ConditionVariableCancelSleep();
+}
+
+/*
+ * Count this session among the deployers closing or holding a gate, so that
+ * managed transactions stop taking the fast path; undone when the session
+ * ends, however it ends.
+ */
+static void
+count_closing(bool closing)
+{
+	static bool exit_registered = false;
+
+	if (ZdSharedState == NULL || counted_closing == closing)
+		return;
+	if (closing)
+	{
+		if (!exit_registered)
+		{
+			before_shmem_exit(gate_exit, (Datum) 0);
+			exit_registered = true;
+		}
+		pg_atomic_fetch_add_u32(&ZdSharedState->closing, 1);
+	}
+	else
+		pg_atomic_fetch_sub_u32(&ZdSharedState->closing, 1);
+	counted_closing = closing;
+}
+
+static void
+gate_exit(int code, Datum arg)
+{
+	count_closing(false);
 }
 
 void
@@ -346,6 +513,7 @@ ZdGateOpen(void)
 	gate_tag(&tag);
 	(void) LockRelease(&tag, ExclusiveLock, true);
 	gate_closed_by_me = false;
+	count_closing(false);
 }
 
 /*
@@ -372,7 +540,8 @@ zd_gate_open(PG_FUNCTION_ARGS)
 
 /*
  * zd_job_slots() returns table (pid, job, since): the named jobs of this
- * database, for zd_gate_jobs()
+ * database, and the managed transactions running on the fast path (job
+ * NULL), for the view zerodown.gate_jobs
  */
 Datum
 zd_job_slots(PG_FUNCTION_ARGS)
@@ -391,12 +560,21 @@ zd_job_slots(PG_FUNCTION_ARGS)
 		Datum		values[3];
 		bool		nulls[3] = {0};
 
-		if (slot->pid == 0 || slot->dboid != MyDatabaseId)
-			continue;
-		values[0] = Int32GetDatum(slot->pid);
-		values[1] = CStringGetTextDatum(slot->name);
-		values[2] = TimestampTzGetDatum(slot->since);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		if (slot->pid != 0 && slot->dboid == MyDatabaseId)
+		{
+			values[0] = Int32GetDatum(slot->pid);
+			values[1] = CStringGetTextDatum(slot->name);
+			values[2] = TimestampTzGetDatum(slot->since);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+		if (pg_atomic_read_u32(&slot->managed_db) == MyDatabaseId)
+		{
+			values[0] = Int32GetDatum(slot->managed_pid);
+			nulls[1] = true;
+			values[2] = TimestampTzGetDatum(slot->managed_since);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			nulls[1] = false;
+		}
 	}
 	LWLockRelease(ZdSharedState->lock);
 	return (Datum) 0;

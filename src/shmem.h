@@ -10,17 +10,25 @@
 #define ZERODOWN_SHMEM_H
 
 #include "datatype/timestamp.h"
+#include "port/atomics.h"
 #include "storage/condition_variable.h"
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
-/* a session that runs a named job (zd_job_begin) */
+/*
+ * A backend's view of the gate: the named job it runs (zd_job_begin), and
+ * the managed transaction it runs on the fast path (see gate.c).
+ */
 typedef struct ZdJobSlot
 {
-	pid_t		pid;			/* 0: free */
+	pid_t		pid;			/* 0: no named job */
 	Oid			dboid;
 	TimestampTz since;
 	char		name[NAMEDATALEN];
+	pg_atomic_uint32 managed_db;	/* database of a fast-path managed
+									 * transaction, or InvalidOid */
+	pid_t		managed_pid;
+	TimestampTz managed_since;
 } ZdJobSlot;
 
 typedef struct ZdShared
@@ -29,6 +37,8 @@ typedef struct ZdShared
 	pid_t		worker_pid;		/* the deployment worker, 0 when not running */
 	Latch	   *worker_latch;
 	ConditionVariable deployment_cv;	/* a deployment changed state */
+	ConditionVariable gate_cv;	/* a fast-path managed transaction ended */
+	pg_atomic_uint32 closing;	/* deployers closing or holding a gate */
 	int64		deployment;		/* the one the worker runs, 0: none */
 	int			nslots;
 	ZdJobSlot	jobs[FLEXIBLE_ARRAY_MEMBER];	/* by backend id */

@@ -66,6 +66,7 @@ typedef struct Deployment
 	int			target;
 	int			from;
 	int			reached;
+	TimestampTz gate_opened;	/* 0: the gate was never closed */
 	char	   *error;
 } Deployment;
 
@@ -295,6 +296,7 @@ run_deployment(Deployment *deployment)
 			   run_in_transaction(apply_next_step, deployment))
 			;
 		ZdGateOpen();
+		deployment->gate_opened = GetCurrentTimestamp();
 	}
 	lock_align_session(false);
 
@@ -634,9 +636,9 @@ notify(int64 id, const char *state)
 static void
 finish(Deployment *deployment, const char *state)
 {
-	Oid			types[4] = {INT8OID, TEXTOID, INT4OID, TEXTOID};
-	Datum		values[4];
-	char		nulls[4] = "    ";
+	Oid			types[5] = {INT8OID, TEXTOID, INT4OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[5];
+	char		nulls[5] = "     ";
 	int			ret;
 
 	SetCurrentStatementStartTimestamp();
@@ -649,10 +651,13 @@ finish(Deployment *deployment, const char *state)
 	values[2] = Int32GetDatum(ZdReadVersion());
 	values[3] = deployment->error ? CStringGetTextDatum(deployment->error) : (Datum) 0;
 	nulls[3] = deployment->error ? ' ' : 'n';
+	values[4] = TimestampTzGetDatum(deployment->gate_opened);
+	nulls[4] = deployment->gate_opened != 0 ? ' ' : 'n';
 	ret = SPI_execute_with_args("UPDATE " ZD_DEPLOYMENTS_TABLE " SET state = $2,"
-								" finished_at = clock_timestamp(), to_version = $3, error = $4"
+								" finished_at = clock_timestamp(), to_version = $3, error = $4,"
+								" gate_opened_at = $5"
 								" WHERE id = $1",
-								4, types, values, nulls, false, 0);
+								5, types, values, nulls, false, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not finish deployment: %s", SPI_result_code_string(ret));
 	notify(deployment->id, state);

@@ -33,11 +33,12 @@ int			zerodown_drain_timeout = 600000;
 char	   *zerodown_database = NULL;
 
 static void DefineSettings(void);
+static void DefineWorkerSettings(void);
 
 /*
- * Module load.  The settings, the gate's hooks and the deployment callbacks
- * work whether or not the library is in shared_preload_libraries; shared
- * memory and the background worker need it.
+ * Module load.  The user settings, the gate's hooks and the deployment
+ * callbacks work whether or not the library is in shared_preload_libraries;
+ * the worker, its settings and shared memory need it.
  */
 void
 _PG_init(void)
@@ -50,6 +51,7 @@ _PG_init(void)
 	ZdDeployInit();
 	if (process_shared_preload_libraries_in_progress)
 	{
+		DefineWorkerSettings();
 		ZdShmemInit();
 		ZdWorkerRegister();
 	}
@@ -107,6 +109,13 @@ DefineSettings(void)
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
 
+	MarkGUCPrefixReserved("zerodown");
+}
+
+/* the worker's settings, defined only while shared_preload_libraries loads */
+static void
+DefineWorkerSettings(void)
+{
 	DefineCustomIntVariable("zerodown.drain_timeout",
 							"Sets how long a deployment waits for running managed jobs.",
 							"After it, the deployment fails and the gate opens again; "
@@ -125,6 +134,4 @@ DefineSettings(void)
 							   PGC_POSTMASTER,
 							   0,
 							   NULL, NULL, NULL);
-
-	MarkGUCPrefixReserved("zerodown");
 }
