@@ -33,7 +33,10 @@ REGRESS = \
 	load \
 	errors \
 	privileges \
-	gate
+	gate \
+	lint \
+	dry_run \
+	check
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

@@ -26,14 +26,13 @@
 
 #include "blockers.h"
 
-static List *statement_relations(Node *parsetree);
 static List *append_relation(List *oids, RangeVar *rv);
 static char *describe(const char *query, int nargs, Oid *types, Datum *values);
 
 char *
 ZdDescribeBlockers(Node *parsetree)
 {
-	List	   *oids = statement_relations(parsetree);
+	List	   *oids = ZdStatementRelations(parsetree);
 	char	   *result;
 
 	if (oids != NIL)
@@ -105,8 +104,8 @@ describe(const char *query, int nargs, Oid *types, Datum *values)
 }
 
 /* the relations a statement names, for the statements patches use most */
-static List *
-statement_relations(Node *parsetree)
+List *
+ZdStatementRelations(Node *parsetree)
 {
 	List	   *oids = NIL;
 	ListCell   *lc;

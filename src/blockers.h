@@ -8,8 +8,9 @@
 #ifndef ZERODOWN_BLOCKERS_H
 #define ZERODOWN_BLOCKERS_H
 
-#include "nodes/nodes.h"
+#include "nodes/pg_list.h"
 
 extern char *ZdDescribeBlockers(Node *parsetree);
+extern List *ZdStatementRelations(Node *parsetree);
 
 #endif							/* ZERODOWN_BLOCKERS_H */

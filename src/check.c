@@ -26,14 +26,18 @@
 #include "utils/timestamp.h"
 
 #include "align.h"
+#include "blockers.h"
 #include "catalog.h"
 #include "check.h"
+#include "patch.h"
 #include "plan.h"
 
 /*
- * The schema objects a rollback must restore, one line each: relations,
- * columns, indexes, constraints, functions, views, sequences, triggers,
- * types, schemas and grants, outside the system schemas and the objects of
+ * The schema objects a rollback must restore, one line each: schemas,
+ * relations and their owners, columns, indexes, constraints, functions,
+ * views, sequences, triggers, types, row level security and policies,
+ * extensions, default privileges and grants (on schemas, relations,
+ * columns and functions), outside the system schemas and the objects of
  * extensions.
  */
 #define ZD_FINGERPRINT_QUERY \
@@ -55,10 +59,15 @@
 "UNION ALL SELECT 'index ' || pg_catalog.pg_get_indexdef(i.indexrelid) FROM pg_catalog.pg_index i JOIN rel ON rel.oid = i.indexrelid " \
 "UNION ALL SELECT 'constraint ' || quote_ident(co.conname) || ' on ' || co.conrelid::regclass || ': ' || pg_catalog.pg_get_constraintdef(co.oid) FROM pg_catalog.pg_constraint co JOIN rel ON rel.oid = co.conrelid " \
 "UNION ALL SELECT 'view ' || oid::regclass || ' as ' || pg_catalog.md5(pg_catalog.pg_get_viewdef(oid)) FROM rel WHERE relkind IN ('v', 'm') " \
-"UNION ALL SELECT 'sequence ' || s.seqrelid::regclass || ' ' || s.seqtypid::regtype || ' start ' || s.seqstart || ' increment ' || s.seqincrement FROM pg_catalog.pg_sequence s JOIN rel ON rel.oid = s.seqrelid " \
+"UNION ALL SELECT 'sequence ' || s.seqrelid::regclass || ' ' || s.seqtypid::regtype || ' start ' || s.seqstart || ' increment ' || s.seqincrement || ' owned by ' || rel.relowner::regrole FROM pg_catalog.pg_sequence s JOIN rel ON rel.oid = s.seqrelid " \
 "UNION ALL SELECT 'trigger ' || pg_catalog.pg_get_triggerdef(t.oid) FROM pg_catalog.pg_trigger t JOIN rel ON rel.oid = t.tgrelid WHERE NOT t.tgisinternal " \
 "UNION ALL SELECT 'grant on ' || oid::regclass || ': ' || relacl::text FROM rel WHERE relacl IS NOT NULL " \
-"UNION ALL SELECT 'function ' || p.oid::regprocedure || ' returns ' || p.prorettype::regtype || ' as ' || pg_catalog.md5(coalesce(p.prosrc, '') || coalesce(p.probin, '') || coalesce(array_to_string(p.proconfig, ','), '')) || ' ' || p.provolatile::text || CASE WHEN p.prosecdef THEN ' security definer' ELSE '' END" \
+"UNION ALL SELECT 'grant on column ' || a.attrelid::regclass || '.' || quote_ident(a.attname) || ': ' || a.attacl::text FROM pg_catalog.pg_attribute a JOIN rel ON rel.oid = a.attrelid WHERE a.attacl IS NOT NULL AND NOT a.attisdropped " \
+"UNION ALL SELECT 'row level security on ' || oid::regclass || CASE WHEN relforcerowsecurity THEN ' (forced)' ELSE '' END FROM rel WHERE relrowsecurity " \
+"UNION ALL SELECT 'policy ' || quote_ident(p.polname) || ' on ' || p.polrelid::regclass || ': ' || p.polcmd::text || ' ' || p.polpermissive::text || ' ' || p.polroles::text || ' ' || coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '') || ' ' || coalesce(pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), '') FROM pg_catalog.pg_policy p JOIN rel ON rel.oid = p.polrelid " \
+"UNION ALL SELECT 'default privileges of ' || d.defaclrole::regrole || coalesce(' in schema ' || d.defaclnamespace::regnamespace, '') || ' for ' || d.defaclobjtype::text || ': ' || d.defaclacl::text FROM pg_catalog.pg_default_acl d " \
+"UNION ALL SELECT 'extension ' || quote_ident(extname) FROM pg_catalog.pg_extension WHERE extname NOT IN ('plpgsql', 'zerodown') " \
+"UNION ALL SELECT 'function ' || p.oid::regprocedure || ' owned by ' || p.proowner::regrole || ' returns ' || p.prorettype::regtype || ' as ' || pg_catalog.md5(coalesce(p.prosrc, '') || coalesce(p.probin, '') || coalesce(array_to_string(p.proconfig, ','), '')) || ' ' || p.provolatile::text || CASE WHEN p.prosecdef THEN ' security definer' ELSE '' END" \
 "  FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace" \
 "  WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e') " \
 "UNION ALL SELECT 'grant on function ' || p.oid::regprocedure || ': ' || p.proacl::text FROM pg_catalog.pg_proc p JOIN ns ON ns.oid = p.pronamespace WHERE p.proacl IS NOT NULL" \
@@ -75,16 +84,38 @@ typedef struct CheckRow
 	double		ms;
 	List	   *items;			/* text lines: locks taken, or differences */
 	const char *result;
+	ErrorData  *error;			/* the error that ended the work here */
 } CheckRow;
+
+/* the tables that exist before a dry run, with their names then */
+typedef struct TableSet
+{
+	Datum		oids;			/* oid[] */
+	List	   *relids;
+	List	   *names;
+} TableSet;
+
+/* a relation lock this backend holds; rank orders the lock modes */
+typedef struct HeldLock
+{
+	Oid			relid;
+	int			rank;
+} HeldLock;
+
+static const char *const lock_mode_names[] = {
+	"", "ACCESS SHARE", "ROW SHARE", "ROW EXCLUSIVE", "SHARE UPDATE EXCLUSIVE",
+	"SHARE", "SHARE ROW EXCLUSIVE", "EXCLUSIVE", "ACCESS EXCLUSIVE"
+};
 
 PG_FUNCTION_INFO_V1(zd_dry_run);
 PG_FUNCTION_INFO_V1(zd_check);
 
 static List *dry_run(ZdPlan *plan);
 static List *round_trip(int from, int to);
-static Datum existing_tables(void);
-static List *own_relation_locks(Datum tables);
-static List *locks_taken(List *after, List *before);
+static TableSet *existing_tables(void);
+static List *own_locks(TableSet *tables);
+static List *locks_taken(List *named, List *before, List *after, TableSet *tables);
+static List *step_relations(ZdStep *step);
 static List *rollback_differences(ZdStep *rollback, List *before);
 static List *fingerprint(void);
 static List *list_difference_text(List *a, List *b, const char *prefix);
@@ -139,14 +170,16 @@ zd_dry_run(PG_FUNCTION_ARGS)
 }
 
 /*
- * Used by zd_align(target, dry_run => true): the dry run's rows as NOTICEs.
+ * Used by zd_align(target, dry_run => true): the dry run's rows as NOTICEs,
+ * and the error of a step that failed.
  */
 void
 ZdDryRunNotices(ZdPlan *plan)
 {
+	List	   *rows = dry_run(plan);
 	ListCell   *lc;
 
-	foreach(lc, dry_run(plan))
+	foreach(lc, rows)
 	{
 		CheckRow   *row = lfirst(lc);
 		StringInfoData locks;
@@ -163,6 +196,9 @@ ZdDryRunNotices(ZdPlan *plan)
 						row->result, row->ms),
 				 errdetail("Locks taken: %s.", locks.len > 0 ? locks.data : "none")));
 	}
+	/* a step that fails in a dry run fails zd_align as it would for real */
+	if (rows != NIL && ((CheckRow *) llast(rows))->error != NULL)
+		ReThrowError(((CheckRow *) llast(rows))->error);
 }
 
 static List *
@@ -179,13 +215,14 @@ static List *
 dry_run_work(void *arg)
 {
 	ZdPlan	   *plan = arg;
-	Datum		tables = existing_tables();
+	TableSet   *tables = existing_tables();
 	ListCell   *lc;
 
 	foreach(lc, plan->steps)
 	{
 		ZdStep	   *step = lfirst(lc);
 		CheckRow   *row = palloc0(sizeof(CheckRow));
+		List	   *named;
 		List	   *before;
 		TimestampTz start;
 
@@ -197,11 +234,12 @@ dry_run_work(void *arg)
 			row->result = "not run: no-transaction patch";
 			break;
 		}
-		before = own_relation_locks(tables);
+		named = step_relations(step);
+		before = own_locks(tables);
 		start = GetCurrentTimestamp();
 		ZdRunStep(step, plan->current, plan->target, start, 0);
 		row->ms = (double) (GetCurrentTimestamp() - start) / 1000.0;
-		row->items = locks_taken(own_relation_locks(tables), before);
+		row->items = locks_taken(named, before, own_locks(tables), tables);
 		row->result = "ok";
 	}
 	return partial_rows;
@@ -218,13 +256,17 @@ zd_check(PG_FUNCTION_ARGS)
 	List	   *rows;
 	ListCell   *lc;
 
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("from and to must not be NULL"),
+				 errhint("Check patches from+1 to to, for example zd_check(0, zd_version()).")));
 	ZdCheckDeployer("run patches");
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	ZdLockAlign("run patches");
-	rows = round_trip(PG_ARGISNULL(0) ? -1 : PG_GETARG_INT32(0),
-					  PG_ARGISNULL(1) ? -1 : PG_GETARG_INT32(1));
+	rows = round_trip(PG_GETARG_INT32(0), PG_GETARG_INT32(1));
 
 	foreach(lc, rows)
 	{
@@ -254,11 +296,6 @@ round_trip(int from, int to)
 	RoundTrip	range = {from, to};
 	List	   *rows = NIL;
 
-	if (from < 0 || to < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("from and to must not be NULL or negative"),
-				 errhint("Check patches from+1 to to, for example zd_check(0, zd_version()).")));
 	run_in_rolled_back_subtransaction(round_trip_work, &range, &rows);
 	return rows;
 }
@@ -398,6 +435,7 @@ run_in_rolled_back_subtransaction(List *(*work) (void *), void *arg, List **rows
 		if (*rows == NIL)
 			ReThrowError(edata);
 		last = llast(*rows);
+		last->error = edata;
 		last->items = lappend(last->items,
 							  edata->detail ?
 							  psprintf("%s (%s)", edata->message, edata->detail) :
@@ -412,80 +450,134 @@ run_in_rolled_back_subtransaction(List *(*work) (void *), void *arg, List **rows
 }
 
 /*
- * The tables, views and materialized views that exist before a dry run, as
- * an oid[]: the ones the application uses.  Relations a patch creates, and
- * the transient ones a table rewrite makes, have no traffic to block.
+ * The tables, views and materialized views that exist before a dry run: the
+ * ones the application uses.  Relations a patch creates, and the transient
+ * ones a table rewrite makes, have no traffic to block.  Their names are
+ * taken now, so that a table a step drops is still named.
  */
-static Datum
+static TableSet *
 existing_tables(void)
 {
-	bool		isnull;
-	Datum		result;
+	TableSet   *set = palloc0(sizeof(TableSet));
+	Datum	   *elems;
+	uint64		i;
 	int			ret;
 
-	ret = SPI_execute("SELECT coalesce(array_agg(c.oid), '{}') FROM pg_catalog.pg_class c"
+	ret = SPI_execute("SELECT c.oid, c.oid::regclass::text FROM pg_catalog.pg_class c"
 					  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 					  " WHERE c.relkind IN ('r', 'p', 'm', 'v', 'f')"
 					  "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'zerodown')"
-					  "  AND n.nspname NOT LIKE 'pg\\_toast%'",
-					  false, 1);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+					  "  AND n.nspname NOT LIKE 'pg\\_toast%'"
+					  " ORDER BY 2",
+					  false, 0);
+	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not list tables: %s", SPI_result_code_string(ret));
-	result = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return PointerGetDatum(PG_DETOAST_DATUM_COPY(result));
+	elems = palloc(sizeof(Datum) * (SPI_processed + 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		elems[i] = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+		set->relids = lappend_oid(set->relids, DatumGetObjectId(elems[i]));
+		set->names = lappend(set->names,
+							 SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	}
+	set->oids = PointerGetDatum(construct_array(elems, (int) SPI_processed, OIDOID,
+												sizeof(Oid), true, TYPALIGN_INT));
+	return set;
 }
 
-/*
- * "ACCESS EXCLUSIVE on public.users" for each lock mode this backend holds
- * on the given tables, by table and then strongest mode first
- */
+/* the relation locks this backend holds on the given tables */
 static List *
-own_relation_locks(Datum tables)
+own_locks(TableSet *tables)
 {
 	Oid			types[1] = {OIDARRAYOID};
-	Datum		values[1] = {tables};
+	Datum		values[1] = {tables->oids};
 	List	   *locks = NIL;
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT upper(regexp_replace(regexp_replace(l.mode,"
-								"  'Lock$', ''), '([a-z])([A-Z])', '\\1 \\2', 'g'))"
-								"  || ' on ' || l.relation::regclass"
-								" FROM pg_catalog.pg_locks l"
-								" WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted"
-								"  AND l.locktype = 'relation' AND l.relation = ANY ($1)"
-								" ORDER BY l.relation::regclass::text, array_position(ARRAY["
+	ret = SPI_execute_with_args("SELECT l.relation, array_position(ARRAY["
 								"  'AccessShareLock', 'RowShareLock', 'RowExclusiveLock',"
 								"  'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',"
-								"  'ExclusiveLock', 'AccessExclusiveLock'], l.mode) DESC",
+								"  'ExclusiveLock', 'AccessExclusiveLock'], l.mode)"
+								" FROM pg_catalog.pg_locks l"
+								" WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted"
+								"  AND l.locktype = 'relation' AND l.relation = ANY ($1)",
 								1, types, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read own locks: %s", SPI_result_code_string(ret));
 	for (i = 0; i < SPI_processed; i++)
-		locks = lappend(locks, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+	{
+		HeldLock   *lock = palloc(sizeof(HeldLock));
+		bool		isnull;
+
+		lock->relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		lock->rank = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
+												 SPI_tuptable->tupdesc, 2, &isnull));
+		locks = lappend(locks, lock);
+	}
 	return locks;
 }
 
-/*
- * The locks a step took: the modes held after it and not before, keeping
- * the strongest per table (lists come ordered by table, strongest first).
- */
+/* the existing relations a step's statements name */
 static List *
-locks_taken(List *after, List *before)
+step_relations(ZdStep *step)
 {
-	List	   *taken = NIL;
-	const char *previous = NULL;
+	List	   *relids = NIL;
 	ListCell   *lc;
 
-	foreach(lc, list_difference_text(after, before, ""))
-	{
-		char	   *lock = lfirst(lc);
-		const char *table = strstr(lock, " on ");
+	foreach(lc, step->statements)
+		relids = list_concat_unique_oid(relids,
+										ZdStatementRelations(((ZdStatement *) lfirst(lc))->parsetree));
+	return relids;
+}
 
-		if (previous != NULL && strcmp(previous, table) == 0)
-			continue;
-		taken = lappend(taken, lock);
-		previous = table;
+/*
+ * "ACCESS EXCLUSIVE on public.users" for each table the step locked: the
+ * strongest mode it newly took on the table, or, on a table its statements
+ * name, the strongest mode held (an earlier step of the same dry run may
+ * have taken it first; deployed, each step takes its locks anew).
+ */
+static List *
+locks_taken(List *named, List *before, List *after, TableSet *tables)
+{
+	List	   *taken = NIL;
+	ListCell   *lr;
+	ListCell   *ln;
+
+	forboth(lr, tables->relids, ln, tables->names)
+	{
+		Oid			relid = lfirst_oid(lr);
+		int			new_rank = 0;
+		int			held_rank = 0;
+		ListCell   *la;
+
+		foreach(la, after)
+		{
+			HeldLock   *lock = lfirst(la);
+			bool		held_before = false;
+			ListCell   *lb;
+
+			if (lock->relid != relid)
+				continue;
+			held_rank = Max(held_rank, lock->rank);
+			foreach(lb, before)
+			{
+				HeldLock   *old = lfirst(lb);
+
+				if (old->relid == relid && old->rank == lock->rank)
+					held_before = true;
+			}
+			if (!held_before)
+				new_rank = Max(new_rank, lock->rank);
+		}
+		if (new_rank == 0 && list_member_oid(named, relid))
+			new_rank = held_rank;
+		if (new_rank > 0)
+			taken = lappend(taken, psprintf("%s on %s", lock_mode_names[new_rank],
+											(char *) lfirst(ln)));
 	}
 	return taken;
 }
@@ -545,6 +637,11 @@ text_array(List *items)
 static inline void
 CheckRange(int from, int to)
 {
+	if (from < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from (%d) must not be negative", from),
+				 errhint("zd_check(from, to) checks patches from+1 to to; 0 starts from an empty database.")));
 	if (from >= to)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
