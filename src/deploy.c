@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "args.h"
 #include "catalog.h"
 #include "deploy.h"
 #include "gate.h"
@@ -44,8 +45,7 @@ static bool is_final(const char *state);
 static inline void CheckWorkerDatabase(void);
 static inline void CheckNotHoldingGate(void);
 static void CheckNoTransactionAhead(int64 id);
-static inline void CheckDeploymentId(FunctionCallInfo fcinfo);
-static inline int CheckWaitTimeout(FunctionCallInfo fcinfo, int arg);
+static void report_unknown_deployment(int64 id);
 
 void
 ZdDeployInit(void)
@@ -109,8 +109,8 @@ zd_deploy_wait(PG_FUNCTION_ARGS)
 	TimestampTz until;
 	char	   *state = NULL;
 
-	CheckDeploymentId(fcinfo);
-	timeout_ms = CheckWaitTimeout(fcinfo, 1);
+	ZdCheckNotNull(fcinfo, 0, "id");
+	timeout_ms = ZdTimeoutArg(fcinfo, 1);
 	ZdCheckPreloaded("zd_deploy_wait");
 	CheckNotHoldingGate();
 	CheckNoTransactionAhead(PG_GETARG_INT64(0));
@@ -133,10 +133,7 @@ zd_deploy_wait(PG_FUNCTION_ARGS)
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not read deployment: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("deployment %lld does not exist", (long long) DatumGetInt64(values[0])),
-					 errhint("See zerodown.deployments for the deployments queued in this database.")));
+			report_unknown_deployment(DatumGetInt64(values[0]));
 		state = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
 		xmin = DatumGetTransactionId(SPI_getbinval(SPI_tuptable->vals[0],
 												   SPI_tuptable->tupdesc, 2, &isnull));
@@ -175,7 +172,7 @@ zd_deploy_cancel(PG_FUNCTION_ARGS)
 	Datum		values[1];
 	int			ret;
 
-	CheckDeploymentId(fcinfo);
+	ZdCheckNotNull(fcinfo, 0, "id");
 	ZdCheckDeployer("cancel deployments");
 	values[0] = PG_GETARG_DATUM(0);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -193,10 +190,7 @@ zd_deploy_cancel(PG_FUNCTION_ARGS)
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not read deployment: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("deployment %lld does not exist", (long long) DatumGetInt64(values[0])),
-					 errhint("See zerodown.deployments for the deployments queued in this database.")));
+			report_unknown_deployment(DatumGetInt64(values[0]));
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("deployment %lld is %s and cannot be cancelled",
@@ -277,28 +271,12 @@ CheckNoTransactionAhead(int64 id)
 	SPI_finish();
 }
 
-static inline void
-CheckDeploymentId(FunctionCallInfo fcinfo)
+/* the id that zd_deploy_wait or zd_deploy_cancel was given is unknown */
+static void
+report_unknown_deployment(int64 id)
 {
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("deployment id must not be NULL"),
-				 errhint("Pass the id that zd_deploy returned.")));
-}
-
-static inline int
-CheckWaitTimeout(FunctionCallInfo fcinfo, int arg)
-{
-	int			timeout_ms;
-
-	if (PG_ARGISNULL(arg))
-		return 0;
-	timeout_ms = PG_GETARG_INT32(arg);
-	if (timeout_ms < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout must not be negative"),
-				 errdetail("The timeout is in milliseconds; 0 waits as long as it takes.")));
-	return timeout_ms;
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("deployment %lld does not exist", (long long) id),
+			 errhint("See zerodown.deployments for the deployments queued in this database.")));
 }

@@ -52,6 +52,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "args.h"
 #include "catalog.h"
 #include "gate.h"
 #include "shmem.h"
@@ -90,7 +91,6 @@ static void wait_for_fast_managed(int timeout_ms);
 static void count_closing(bool closing);
 static void gate_exit(int code, Datum arg);
 static void gate_release_exclusive(void);
-static inline int CheckTimeout(FunctionCallInfo fcinfo, int arg);
 
 void
 ZdGateInit(void)
@@ -269,11 +269,7 @@ zd_job_begin(PG_FUNCTION_ARGS)
 {
 	char	   *name;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("job name must not be NULL"),
-				 errhint("Name the job, for example zd_job_begin('nightly_load').")));
+	ZdCheckNotNull(fcinfo, 0, "name");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (gate_closed_by_me)
 		ereport(ERROR,
@@ -522,7 +518,7 @@ ZdGateOpen(void)
 Datum
 zd_gate_close(PG_FUNCTION_ARGS)
 {
-	int			timeout_ms = CheckTimeout(fcinfo, 0);
+	int			timeout_ms = ZdTimeoutArg(fcinfo, 0);
 
 	ZdCheckDeployer("close the deployment gate");
 	PG_RETURN_BOOL(ZdGateClose(timeout_ms));
@@ -606,20 +602,4 @@ ZdGateJobsText(void)
 	}
 	SPI_finish();
 	return result;
-}
-
-static inline int
-CheckTimeout(FunctionCallInfo fcinfo, int arg)
-{
-	int			timeout_ms;
-
-	if (PG_ARGISNULL(arg))
-		return 0;
-	timeout_ms = PG_GETARG_INT32(arg);
-	if (timeout_ms < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("timeout must not be negative"),
-				 errdetail("The timeout is in milliseconds; 0 waits as long as it takes.")));
-	return timeout_ms;
 }

@@ -24,6 +24,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "args.h"
 #include "catalog.h"
 #include "register.h"
 #include "zerodown.h"
@@ -65,11 +66,7 @@ zd_load(PG_FUNCTION_ARGS)
 	int			previous = 0;
 	FolderPatch *previous_patch = NULL;
 
-	if (PG_ARGISNULL(0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("dir must not be NULL"),
-				 errhint("Pass the server-side path of a folder that holds build/ and rollback/.")));
+	ZdCheckNotNull(fcinfo, 0, "dir");
 	ZdCheckDeployer("register patches");
 	CheckCanReadFiles();
 

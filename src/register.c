@@ -20,6 +20,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
+#include "args.h"
 #include "catalog.h"
 #include "patch.h"
 #include "register.h"
@@ -31,7 +32,6 @@ PG_FUNCTION_INFO_V1(zd_register);
 PG_FUNCTION_INFO_V1(zd_set_var);
 
 static void update_source(int number, const char *source);
-static inline void CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name);
 static inline void CheckPatchNumber(int number);
 static inline void CheckPatchName(const char *name);
 static inline void CheckVarName(const char *name);
@@ -45,9 +45,9 @@ zd_register(PG_FUNCTION_ARGS)
 {
 	const char *action;
 
-	CheckNotNull(fcinfo, 0, "number");
-	CheckNotNull(fcinfo, 1, "name");
-	CheckNotNull(fcinfo, 2, "build_sql");
+	ZdCheckNotNull(fcinfo, 0, "number");
+	ZdCheckNotNull(fcinfo, 1, "name");
+	ZdCheckNotNull(fcinfo, 2, "build_sql");
 	ZdCheckDeployer("register patches");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -180,7 +180,7 @@ zd_set_var(PG_FUNCTION_ARGS)
 	char	   *name;
 	int			ret;
 
-	CheckNotNull(fcinfo, 0, "name");
+	ZdCheckNotNull(fcinfo, 0, "name");
 	ZdCheckDeployer("set zerodown variables");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	CheckVarName(name);
@@ -218,16 +218,6 @@ ZdValidPatchName(const char *name)
 		if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
 			return false;
 	return true;
-}
-
-static inline void
-CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
-{
-	if (PG_ARGISNULL(arg))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name),
-				 errhint("Pass a value for the argument \"%s\".", name)));
 }
 
 static inline void

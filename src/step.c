@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "align.h"
+#include "args.h"
 #include "catalog.h"
 #include "patch.h"
 #include "plan.h"
@@ -29,7 +30,6 @@ PG_FUNCTION_INFO_V1(zd_step_statements);
 PG_FUNCTION_INFO_V1(zd_step_done);
 
 static inline bool CheckDirection(FunctionCallInfo fcinfo, int arg);
-static inline void CheckArgument(FunctionCallInfo fcinfo, int arg, const char *name);
 
 /*
  * zd_step_statements(number integer, direction text) returns table
@@ -44,7 +44,7 @@ zd_step_statements(PG_FUNCTION_ARGS)
 	int			current;
 	int			n = 0;
 
-	CheckArgument(fcinfo, 0, "number");
+	ZdCheckNotNull(fcinfo, 0, "number");
 	ZdCheckDeployer("run patches");
 	InitMaterializedSRF(fcinfo, 0);
 
@@ -79,9 +79,9 @@ zd_step_done(PG_FUNCTION_ARGS)
 	int			current;
 	int			reached;
 
-	CheckArgument(fcinfo, 0, "number");
-	CheckArgument(fcinfo, 2, "started_at");
-	CheckArgument(fcinfo, 3, "attempts");
+	ZdCheckNotNull(fcinfo, 0, "number");
+	ZdCheckNotNull(fcinfo, 2, "started_at");
+	ZdCheckNotNull(fcinfo, 3, "attempts");
 	ZdCheckDeployer("run patches");
 	if (PG_GETARG_INT32(3) < 1)
 		ereport(ERROR,
@@ -106,7 +106,7 @@ CheckDirection(FunctionCallInfo fcinfo, int arg)
 {
 	char	   *direction;
 
-	CheckArgument(fcinfo, arg, "direction");
+	ZdCheckNotNull(fcinfo, arg, "direction");
 	direction = text_to_cstring(PG_GETARG_TEXT_PP(arg));
 	if (strcmp(direction, "build") == 0)
 		return false;
@@ -117,14 +117,4 @@ CheckDirection(FunctionCallInfo fcinfo, int arg)
 			 errmsg("invalid direction \"%s\"", direction),
 			 errhint("Use 'build' or 'rollback'.")));
 	return false;				/* keep compiler quiet */
-}
-
-static inline void
-CheckArgument(FunctionCallInfo fcinfo, int arg, const char *name)
-{
-	if (PG_ARGISNULL(arg))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name),
-				 errhint("Pass a value for the argument \"%s\".", name)));
 }
