@@ -1,0 +1,1 @@
+ALTER TABLE example_a DROP COLUMN example_column_2;
