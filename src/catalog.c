@@ -29,6 +29,7 @@
 #include "zerodown.h"
 
 static Oid	extension_owner(void);
+static SPIPlanPtr keep_plan(const char *query, int nargs, Oid *types);
 
 /*
  * Registering, aligning and setting variables are for the extension's owner
@@ -188,14 +189,37 @@ ZdReadVersion(void)
 
 /*
  * Record a step that succeeded: the applied table moves, and the history
- * gets a row.
+ * gets a row.  The statements are planned once per backend: an alignment
+ * records every patch.
  */
 void
 ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 {
+	static SPIPlanPtr applied_plans[2] = {NULL, NULL};
+	static SPIPlanPtr history_plans[2] = {NULL, NULL};
 	Oid			types[6] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, INT8OID};
 	Datum		values[6];
 	int			ret;
+
+	if (applied_plans[rollback] == NULL || history_plans[rollback] == NULL)
+	{
+		applied_plans[rollback] =
+			keep_plan(rollback ?
+					  "DELETE FROM " ZD_APPLIED_TABLE " WHERE number = $1" :
+					  "INSERT INTO " ZD_APPLIED_TABLE
+					  " (number, name, checksum, applied_at, applied_by)"
+					  " VALUES ($1, $2, $3, $4, current_user)",
+					  rollback ? 1 : 4, types);
+		history_plans[rollback] =
+			keep_plan(rollback ?
+					  "INSERT INTO " ZD_HISTORY_TABLE
+					  " (number, name, direction, checksum, started_at, duration, attempts, outcome, deployment)"
+					  " VALUES ($1, $2, 'rollback', $3, $4, clock_timestamp() - $4, $5, 'done', nullif($6, 0))" :
+					  "INSERT INTO " ZD_HISTORY_TABLE
+					  " (number, name, direction, checksum, started_at, duration, attempts, outcome, deployment)"
+					  " VALUES ($1, $2, 'build', $3, $4, clock_timestamp() - $4, $5, 'done', nullif($6, 0))",
+					  6, types);
+	}
 
 	values[0] = Int32GetDatum(patch->number);
 	values[1] = CStringGetTextDatum(patch->name);
@@ -204,30 +228,29 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 	values[4] = Int32GetDatum(attempts);
 	values[5] = Int64GetDatum(ZdCurrentDeployment);
 
-	if (rollback)
-		ret = SPI_execute_with_args("DELETE FROM " ZD_APPLIED_TABLE
-									" WHERE number = $1",
-									1, types, values, NULL, false, 0);
-	else
-		ret = SPI_execute_with_args("INSERT INTO " ZD_APPLIED_TABLE
-									" (number, name, checksum, applied_at, applied_by)"
-									" VALUES ($1, $2, $3, $4, current_user)",
-									4, types, values, NULL, false, 0);
+	ret = SPI_execute_plan(applied_plans[rollback], values, NULL, false, 0);
 	if (ret != (rollback ? SPI_OK_DELETE : SPI_OK_INSERT) || SPI_processed != 1)
 		elog(ERROR, "could not record patch %d as %s: %s", patch->number,
 			 rollback ? "rolled back" : "applied", SPI_result_code_string(ret));
 
-	ret = SPI_execute_with_args(rollback ?
-								"INSERT INTO " ZD_HISTORY_TABLE
-								" (number, name, direction, checksum, started_at, duration, attempts, outcome, deployment)"
-								" VALUES ($1, $2, 'rollback', $3, $4, clock_timestamp() - $4, $5, 'done', nullif($6, 0))" :
-								"INSERT INTO " ZD_HISTORY_TABLE
-								" (number, name, direction, checksum, started_at, duration, attempts, outcome, deployment)"
-								" VALUES ($1, $2, 'build', $3, $4, clock_timestamp() - $4, $5, 'done', nullif($6, 0))",
-								6, types, values, NULL, false, 0);
+	ret = SPI_execute_plan(history_plans[rollback], values, NULL, false, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record history of patch %d: %s", patch->number,
 			 SPI_result_code_string(ret));
+}
+
+/* a plan kept for the life of the backend */
+static SPIPlanPtr
+keep_plan(const char *query, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
 }
 
 /*
