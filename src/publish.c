@@ -138,6 +138,7 @@ static inline char *CheckNameArg(FunctionCallInfo fcinfo, int arg, const char *w
 static inline Oid CheckSchemaExists(const char *name, const char *role);
 static inline void CheckNotExtensionSchema(const char *name, Oid nspid);
 static inline void CheckReadCommitted(const char *action);
+static inline void CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql);
 static inline int CheckGateTimeout(FunctionCallInfo fcinfo, int arg);
 
 /*
@@ -326,6 +327,7 @@ parse_audits(ArrayType *array)
 					 errmsg("audit %d is not a query", i + 1),
 					 errdetail("Audit %d: %s", i + 1, ZdAbbreviate(sql, 200)),
 					 errhint("An audit is one SELECT that returns the rows that are wrong; it passes when it returns none.")));
+		CheckAuditReadOnly((SelectStmt *) raw->stmt, i + 1, sql);
 		audits = lappend(audits, sql);
 	}
 	return audits;
@@ -487,9 +489,10 @@ check_dependents(Swap *swap, bool locked)
 		if (dependents != NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-					 errmsg("cannot drop the previous schema \"%s\": %d %s outside it depend on it",
+					 errmsg("cannot drop the previous schema \"%s\": %d %s outside it %s on it",
 							swap->keep, list_length(dependents),
-							list_length(dependents) == 1 ? "object" : "objects"),
+							list_length(dependents) == 1 ? "object" : "objects",
+							list_length(dependents) == 1 ? "depends" : "depend"),
 					 errdetail("Publishing drops the schema kept by the last publish, and these would go with it:\n%s",
 							   ZdJoinLines(dependents, ZD_MAX_LISTED)),
 					 errhint("Drop or re-create them first, or keep the previous schema under another name with keep => '...'.")));
@@ -503,10 +506,11 @@ check_dependents(Swap *swap, bool locked)
 	if (!swap->force)
 		ereport(ERROR,
 				(errcode(ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST),
-				 errmsg("%d %s outside schema \"%s\" depend on it",
+				 errmsg("%d %s outside schema \"%s\" %s on it",
 						list_length(dependents),
 						list_length(dependents) == 1 ? "object" : "objects",
-						swap->live),
+						swap->live,
+						list_length(dependents) == 1 ? "depends" : "depend"),
 				 errdetail("A schema swap keeps object identities: after it these would still use the objects of the previous schema \"%s\":\n%s",
 						   swap->unpublish ? swap->live : swap->keep,
 						   ZdJoinLines(dependents, ZD_MAX_LISTED)),
@@ -514,10 +518,11 @@ check_dependents(Swap *swap, bool locked)
 	if (locked)
 	{
 		ereport(WARNING,
-				(errmsg("%d %s outside schema \"%s\" still use the previous schema \"%s\"",
+				(errmsg("%d %s outside schema \"%s\" still %s the previous schema \"%s\"",
 						list_length(dependents),
 						list_length(dependents) == 1 ? "object" : "objects",
-						swap->live, swap->unpublish ? swap->live : swap->keep),
+						swap->live, list_length(dependents) == 1 ? "uses" : "use",
+						swap->unpublish ? swap->live : swap->keep),
 				 errdetail("%s", ZdJoinLines(dependents, ZD_MAX_LISTED)),
 				 errhint("Re-create them against schema \"%s\".", swap->live)));
 		swap->forced = dependents;
@@ -1167,4 +1172,27 @@ CheckGateTimeout(FunctionCallInfo fcinfo, int arg)
 				 errmsg("gate_timeout_ms must not be negative"),
 				 errdetail("The timeout is in milliseconds; 0 waits as long as it takes.")));
 	return timeout_ms;
+}
+
+/* an audit reads: no data-modifying WITH, no FOR UPDATE */
+static inline void
+CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql)
+{
+	bool		writes = stmt->lockingClause != NIL;
+	ListCell   *lc;
+
+	if (stmt->withClause != NULL)
+		foreach(lc, stmt->withClause->ctes)
+		{
+			CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+			if (!IsA(cte->ctequery, SelectStmt))
+				writes = true;
+		}
+	if (writes)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("audit %d changes or locks rows", number),
+				 errdetail("Audit %d: %s", number, ZdAbbreviate(sql, 200)),
+				 errhint("An audit only reads: it runs read-only, without data-modifying WITH or FOR UPDATE.")));
 }

@@ -245,7 +245,6 @@ check_rows(Sync *sync)
 	ListCell   *lc;
 	uint64		i;
 	int			n;
-	int			ngiven = 0;
 
 	values[0] = sync->rows;
 	if (select_rows("SELECT pg_catalog.jsonb_typeof($1) = 'array'", 1, types, values) != 1 ||
@@ -282,10 +281,7 @@ check_rows(Sync *sync)
 							name, sync->relname),
 					 errhint("Leave it out of the rows: it is computed from the others.")));
 		else
-		{
 			column->given = true;
-			ngiven++;
-		}
 	}
 	if (unknown.len > 0)
 		ereport(ERROR,
@@ -309,18 +305,23 @@ check_rows(Sync *sync)
 		char	   *key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 		bool		present = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3)[0] == 't';
 
+		StringInfoData keys;
+
+		initStringInfo(&keys);
+		foreach(lc, sync->keys)
+			appendStringInfo(&keys, "%s\"%s\"", keys.len > 0 ? ", " : "",
+							 ((SyncColumn *) lfirst(lc))->name);
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("row %s %s key column \"%s\"", row,
 						present ? "has null in" : "has no value for", key),
-				 errdetail("Rows are matched to the table on the key columns (%s).",
-						   TextDatumGetCString(DirectFunctionCall2(array_to_text,
-																   values[1],
-																   CStringGetTextDatum(", ")))),
+				 errdetail("Rows are matched to the table on the key columns %s.", keys.data),
 				 errhint("Give every row a value for each key column.")));
 	}
 
-	/* every row with the same columns */
+	/* every row with the same columns; the keys are in every row */
+	foreach(lc, sync->keys)
+		((SyncColumn *) lfirst(lc))->given = true;
 	n = 0;
 	foreach(lc, sync->columns)
 	{
