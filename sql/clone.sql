@@ -130,6 +130,13 @@ CREATE UNIQUE INDEX lines_sku_unique ON shop.lines (lower(sku)) WHERE sku IS NOT
 CREATE INDEX orders_by_customer ON shop.orders (customer_id, placed DESC);
 ALTER TABLE shop.orders CLUSTER ON orders_by_customer;
 CREATE UNLOGGED TABLE shop.scratch (k text);
+-- column options and replica identity
+ALTER TABLE shop.lines ALTER COLUMN sku SET STATISTICS 500;
+ALTER TABLE shop.lines ALTER COLUMN sku SET STORAGE EXTERNAL;
+ALTER TABLE shop.lines ALTER COLUMN sku SET COMPRESSION pglz;
+ALTER TABLE shop.lines ALTER COLUMN sku SET (n_distinct = 100);
+ALTER TABLE shop.lines REPLICA IDENTITY USING INDEX lines_pkey;
+ALTER TABLE shop.scratch REPLICA IDENTITY FULL;
 -- a foreign key to a table outside the schema stays pointed outside
 CREATE TABLE public.regions (code text PRIMARY KEY);
 INSERT INTO public.regions VALUES ('eu');
@@ -205,6 +212,19 @@ SELECT attname, regexp_replace(attacl::text, '/[a-z_]+', '', 'g') AS acl
 SELECT relname, relpersistence, reloptions, relrowsecurity
   FROM pg_class WHERE relnamespace = 'shop_copy'::regnamespace AND relkind = 'r' ORDER BY relname;
 SELECT indexrelid::regclass, indisclustered FROM pg_index WHERE indrelid = 'shop_copy.orders'::regclass ORDER BY 1;
+CREATE FUNCTION regress_columns(s name)
+RETURNS TABLE (relname name, attname name, stattarget integer, storage "char", compression "char", options text[])
+LANGUAGE sql AS $fn$
+    SELECT c.relname, a.attname, a.attstattarget, a.attstorage, a.attcompression,
+           ARRAY(SELECT o FROM unnest(a.attoptions) o WHERE o LIKE 'n\_distinct%')
+      FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+     WHERE c.relnamespace = s::regnamespace AND c.relkind = 'r'
+$fn$;
+SELECT * FROM regress_columns('shop') EXCEPT SELECT * FROM regress_columns('shop_copy');
+SELECT * FROM regress_columns('shop_copy') WHERE stattarget >= 0 OR cardinality(options) > 0;
+SELECT relname, relreplident FROM pg_class
+ WHERE relnamespace = 'shop_copy'::regnamespace AND relkind = 'r' AND relreplident <> 'd' ORDER BY relname;
+SELECT indexrelid::regclass FROM pg_index WHERE indisreplident AND indrelid = 'shop_copy.lines'::regclass;
 SELECT obj_description('shop_copy.orders_by_customer'::regclass, 'pg_class') AS index_comment,
        (SELECT obj_description(oid, 'pg_constraint') FROM pg_constraint
          WHERE conrelid = 'shop_copy.orders'::regclass AND conname = 'orders_customer_fk') AS fk_comment,
@@ -265,8 +285,12 @@ CREATE TABLE odd.plain (id integer);
 CREATE RULE plain_nothing AS ON DELETE TO odd.plain DO INSTEAD NOTHING;
 ALTER TABLE odd.plain ADD COLUMN code text;
 CREATE STATISTICS odd.plain_stats ON id, code FROM odd.plain;
+SET client_min_messages = error;
+CREATE PUBLICATION odd_pub FOR TABLE odd.plain;
+RESET client_min_messages;
 SELECT * FROM regress_error($$SELECT * FROM zd_clone_schema('odd', 'odd_copy')$$);
 SELECT count(*) AS odd_copy FROM pg_namespace WHERE nspname = 'odd_copy';
+DROP PUBLICATION odd_pub;
 
 --
 -- bad input (3F000, 42P06, 22023, 22004)
@@ -295,4 +319,5 @@ DROP ROLE regress_zd_reader, regress_zd_owner;
 DROP FUNCTION regress_error(text);
 DROP FUNCTION regress_relations(name);
 DROP FUNCTION regress_definitions(name);
+DROP FUNCTION regress_columns(name);
 DROP EXTENSION zerodown;

@@ -16,9 +16,9 @@
  * Order: schema, sequences, tables, data (INSERT ... SELECT, every table
  * from one snapshot, so that the copies are consistent with each other),
  * constraints, sequence values and owners, foreign keys, views and
- * materialized views (in dependency order), indexes, triggers, row
- * security, comments, privileges, owners.  What cannot be copied is listed
- * in one error before anything is created.
+ * materialized views (in dependency order), indexes, column options and
+ * replica identity, triggers, row security, comments, privileges, owners.
+ * What cannot be copied is listed in one error before anything is created.
  *
  *-------------------------------------------------------------------------
  */
@@ -179,6 +179,42 @@ static const char *const q_constraints =
 " WHERE c.relnamespace = $1 AND c.relkind = 'r' AND k.contype IN ('p', 'u', 'x', 'c')"
 " ORDER BY c.oid, k.oid";
 
+/* per-column statistics targets, storage, compression and options; replica identity */
+static const char *const q_column_options =
+"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET STATISTICS %s', c.relname, a.attname, a.attstattarget), NULL, NULL"
+"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
+" WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
+"   AND a.attstattarget >= 0"
+" UNION ALL "
+"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET STORAGE %s', c.relname, a.attname,"
+"              CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'"
+"                   WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END), NULL, NULL"
+"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
+"  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid"
+" WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
+"   AND a.attstorage <> t.typstorage"
+" UNION ALL "
+"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET COMPRESSION %s', c.relname, a.attname,"
+"              CASE a.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END), NULL, NULL"
+"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
+" WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
+"   AND a.attcompression <> ''"
+" UNION ALL "
+"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET (%s)', c.relname, a.attname, o.options), NULL, NULL"
+"  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid,"
+"       LATERAL (SELECT string_agg(x, ', ') AS options FROM pg_catalog.unnest(a.attoptions) x"
+"                 WHERE pg_catalog.split_part(x, '=', 1) IN ('n_distinct', 'n_distinct_inherited')) o"
+" WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
+"   AND o.options IS NOT NULL"
+" UNION ALL "
+"SELECT format('ALTER TABLE %I REPLICA IDENTITY %s', c.relname,"
+"              CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL'"
+"                   ELSE (SELECT format('USING INDEX %I', ic.relname)"
+"                           FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
+"                          WHERE i.indrelid = c.oid AND i.indisreplident) END), NULL, NULL"
+"  FROM pg_catalog.pg_class c"
+" WHERE c.relnamespace = $1 AND c.relkind = 'r' AND c.relreplident <> 'd'";
+
 /* sequence values, read after the data was copied so they are never behind it */
 static const char *const q_sequence_values =
 "SELECT format('SELECT pg_catalog.setval(%L::pg_catalog.regclass, last_value, is_called) FROM %I.%I',"
@@ -250,7 +286,8 @@ static const char *const q_indexes =
 "                    WHERE k.conrelid = c.oid AND k.conindid = i.indexrelid"
 "                      AND k.contype IN ('p', 'u', 'x'))"
 " UNION ALL "
-"SELECT format('ALTER TABLE %I CLUSTER ON %I', c.relname, ic.relname), NULL, NULL"
+"SELECT format('ALTER %s %I CLUSTER ON %I', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,"
+"              c.relname, ic.relname), NULL, NULL"
 "  FROM pg_catalog.pg_index i"
 "  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"
 "  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
@@ -432,6 +469,15 @@ static const char *const q_uncopyable =
 "   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 "     AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass"
 "     AND d.deptype = 'e' AND c.relnamespace = $1"
+"  UNION ALL"
+"  SELECT format('table %I.%I (member of publication %I)', $3::text, c.relname, p.pubname)"
+"    FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid"
+"    JOIN pg_catalog.pg_class c ON c.oid = r.prrelid"
+"   WHERE c.relnamespace = $1"
+"  UNION ALL"
+"  SELECT format('schema %I (member of publication %I)', $3::text, p.pubname)"
+"    FROM pg_catalog.pg_publication_namespace pn JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid"
+"   WHERE pn.pnnspid = $1"
 ") x ORDER BY what";
 
 /*
@@ -496,6 +542,7 @@ zd_clone_schema(PG_FUNCTION_ARGS)
 	collect(clone, q_foreign_keys);
 	collect(clone, q_views);
 	collect(clone, q_indexes);
+	collect(clone, q_column_options);
 	collect(clone, q_triggers);
 	collect(clone, q_policies);
 	collect(clone, q_comments);
