@@ -6,7 +6,10 @@
 #    swap only renames schemas, so its time must not grow with the data.
 #    Each size is published ROUNDS times (the previous schema renamed back
 #    to staging between rounds), then once more with a previous schema of
-#    the same size to drop.  Timed by psql (\timing), commit included.
+#    the same size to drop.  Timed by psql (\timing), commit included, and
+#    the time the swap held its locks (zerodown.publishes.swap_duration):
+#    the files of a dropped previous schema are unlinked at commit, after
+#    the locks are released, so readers never wait for that part.
 # 2. zd_clone_schema of a schema of CLONE_ROWS rows (default 1 million:
 #    a table with a bigserial key, a foreign key, a secondary index and a
 #    view) against pg_dump -n SCHEMA | psql into a fresh database, the way
@@ -45,7 +48,9 @@ timed() {
 now_ms() { date +%s%3N; }
 
 q "CREATE EXTENSION zerodown"
-q "CREATE TABLE bench_figures (part text, size bigint, what text, ms numeric)"
+q "CREATE TABLE bench_figures (part text, size bigint, what text, ms numeric, locked_ms numeric)"
+# how long the last publish held its locks (zerodown.publishes.swap_duration)
+locked() { q "SELECT round(extract(epoch FROM swap_duration) * 1000, 2) FROM zerodown.publishes ORDER BY id DESC LIMIT 1"; }
 
 # a schema NAME holding ROWS rows in a narrow table with a primary key
 make_schema() {
@@ -65,18 +70,23 @@ for size in "$SMALL" "$LARGE"; do
     make_schema "${p}_live" "$size"
     make_schema "${p}_staging" "$size"
     echo "  built two schemas of $size rows in $(( ($(now_ms) - t0) / 1000 )) s"
+    q "CHECKPOINT"
     for round in $(seq 1 "$ROUNDS"); do
         ms=$(timed "SELECT zd_publish('${p}_staging', '${p}_live')")
-        q "INSERT INTO bench_figures VALUES ('publish', $size, 'swap', $ms)"
+        lk=$(locked)
+        q "INSERT INTO bench_figures VALUES ('publish', $size, 'swap', $ms, $lk)"
         q "ALTER SCHEMA ${p}_live_previous RENAME TO ${p}_staging"
-        printf '  %9d rows  round %d  %8.2f ms\n' "$size" "$round" "$ms"
+        printf '  %9d rows  round %d  %8.2f ms (locks held %6.2f ms)\n' "$size" "$round" "$ms" "$lk"
     done
-    # once more, with a previous schema to drop
+    # once more, with a previous schema to drop: its files are unlinked at
+    # commit, after the locks are released
     q "SELECT zd_publish('${p}_staging', '${p}_live')" >/dev/null
     make_schema "${p}_staging" "$size"
+    q "CHECKPOINT"
     ms=$(timed "SELECT zd_publish('${p}_staging', '${p}_live')")
-    q "INSERT INTO bench_figures VALUES ('publish', $size, 'swap, dropping the previous schema', $ms)"
-    printf '  %9d rows  dropping the previous schema too  %8.2f ms\n' "$size" "$ms"
+    lk=$(locked)
+    q "INSERT INTO bench_figures VALUES ('publish', $size, 'swap, dropping the previous schema', $ms, $lk)"
+    printf '  %9d rows  dropping the previous schema too  %8.2f ms (locks held %6.2f ms)\n' "$size" "$ms" "$lk"
     q "DROP SCHEMA ${p}_live, ${p}_live_previous CASCADE" 2>/dev/null
 done
 
@@ -101,7 +111,7 @@ for round in $(seq 1 "$CLONE_ROUNDS"); do
     q "DROP SCHEMA IF EXISTS shop_copy CASCADE" 2>/dev/null
     q "CHECKPOINT"
     ms=$(timed "SELECT count(*) FROM zd_clone_schema('shop', 'shop_copy')")
-    q "INSERT INTO bench_figures VALUES ('clone', $CLONE_ROWS, 'zd_clone_schema', $ms)"
+    q "INSERT INTO bench_figures VALUES ('clone', $CLONE_ROWS, 'zd_clone_schema', $ms, NULL)"
     printf '  round %d  zd_clone_schema          %9.0f ms\n' "$round" "$ms"
 
     q "DROP DATABASE IF EXISTS bench_restore" 2>/dev/null
@@ -110,7 +120,7 @@ for round in $(seq 1 "$CLONE_ROUNDS"); do
     t0=$(now_ms)
     pg_dump -n shop "$PGDATABASE" | psql -X -q -v ON_ERROR_STOP=1 -d bench_restore >/dev/null
     ms=$(( $(now_ms) - t0 ))
-    q "INSERT INTO bench_figures VALUES ('clone', $CLONE_ROWS, 'pg_dump -n | psql', $ms)"
+    q "INSERT INTO bench_figures VALUES ('clone', $CLONE_ROWS, 'pg_dump -n | psql', $ms, NULL)"
     printf '  round %d  pg_dump -n shop | psql  %9d ms\n' "$round" "$ms"
 done
 # the two copies hold the same rows
@@ -121,7 +131,8 @@ report=$(psql -X -q -v ON_ERROR_STOP=1 <<SQL
 \pset footer off
 SELECT size AS rows, what, count(*) AS runs,
        round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 2) AS "median ms",
-       round(max(ms), 2) AS "max ms"
+       round(max(ms), 2) AS "max ms",
+       round(percentile_cont(0.5) WITHIN GROUP (ORDER BY locked_ms)::numeric, 2) AS "median ms locks held"
   FROM bench_figures WHERE part = 'publish' GROUP BY size, what ORDER BY what DESC, size;
 SELECT round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FROM bench_figures
                WHERE part = 'publish' AND what = 'swap' AND size = $LARGE)::numeric /
