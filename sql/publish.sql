@@ -217,6 +217,10 @@ SELECT * FROM regress_error($$SELECT zd_publish('wap_staging', 'wap_live', ARRAY
 SELECT * FROM regress_error($$SELECT zd_publish('wap_staging', 'wap_live', ARRAY[NULL])$$);
 SELECT * FROM regress_error($$SELECT zd_publish('wap_staging', 'wap_live', ARRAY['WITH d AS (DELETE FROM sales RETURNING *) SELECT * FROM d'])$$);
 SELECT * FROM regress_error($$SELECT zd_publish('wap_staging', 'wap_live', ARRAY['SELECT * FROM no_such_table'])$$);
+-- a previous schema that zerodown did not keep is never dropped (42P06)
+CREATE SCHEMA wap_reports;
+SELECT * FROM regress_error($$SELECT zd_publish('wap_staging', 'wap_live', keep => 'wap_reports')$$);
+DROP SCHEMA wap_reports;
 -- a negative gate timeout (22023)
 SELECT * FROM regress_error($$SELECT zd_publish('wap_staging', 'wap_live', use_gate => true, gate_timeout_ms => -1)$$);
 -- no previous schema to unpublish (55000)

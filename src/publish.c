@@ -139,6 +139,7 @@ static inline Oid CheckSchemaExists(const char *name, const char *role);
 static inline void CheckNotExtensionSchema(const char *name, Oid nspid);
 static inline void CheckReadCommitted(const char *action);
 static inline void CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql);
+static inline void CheckKeptByPublish(const char *live, const char *keep);
 static inline int CheckGateTimeout(FunctionCallInfo fcinfo, int arg);
 
 /*
@@ -200,6 +201,7 @@ zd_publish(PG_FUNCTION_ARGS)
 	{
 		ZdCheckUserSchema(swap->keep, swap->keep_oid, "keep");
 		CheckNotExtensionSchema(swap->keep, swap->keep_oid);
+		CheckKeptByPublish(swap->live, swap->keep);
 	}
 	swap->audits = PG_ARGISNULL(2) ? NIL : parse_audits(PG_GETARG_ARRAYTYPE_P(2));
 
@@ -1195,4 +1197,33 @@ CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql)
 				 errmsg("audit %d changes or locks rows", number),
 				 errdetail("Audit %d: %s", number, ZdAbbreviate(sql, 200)),
 				 errhint("An audit only reads: it runs read-only, without data-modifying WITH or FOR UPDATE.")));
+}
+
+/*
+ * A publish drops the previous schema it replaces: only one that a publish
+ * or unpublish of the same live schema kept, never a schema that merely has
+ * the name.
+ */
+static inline void
+CheckKeptByPublish(const char *live, const char *keep)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	int			ret;
+
+	values[0] = CStringGetTextDatum(live);
+	values[1] = CStringGetTextDatum(keep);
+	ret = SPI_execute_with_args("SELECT FROM " ZD_PUBLISHES_TABLE
+								" WHERE live = $1 AND previous = $2 LIMIT 1",
+								2, types, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the publishes of \"%s\": %s", live,
+			 SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DUPLICATE_SCHEMA),
+				 errmsg("schema \"%s\" exists and was not kept by a publish of \"%s\"", keep, live),
+				 errdetail("A publish drops the previous schema it replaces, and only one that zerodown kept itself."),
+				 errhint("Choose another name with keep => '...', or drop schema \"%s\" yourself if it is a leftover.",
+						 keep)));
 }
