@@ -18,7 +18,10 @@ OBJS = \
 	src/shmem.o \
 	src/gate.o \
 	src/deploy.o \
-	src/worker.o
+	src/worker.o \
+	src/publish.o \
+	src/clone.o \
+	src/sync.o
 
 DATA = $(wildcard zerodown--*.sql)
 PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"
@@ -36,12 +39,16 @@ REGRESS = \
 	gate \
 	lint \
 	dry_run \
-	check
+	check \
+	publish \
+	clone \
+	sync
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
 	align_concurrent \
-	lock_retry
+	lock_retry \
+	publish_read
 ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests

@@ -367,3 +367,82 @@ REVOKE ALL ON FUNCTION @extschema@.zd_deploy_cancel(bigint) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_deploy(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_deploy_cancel(bigint) TO zerodown_deployer;
 GRANT SELECT ON zerodown.deployments TO PUBLIC;
+
+/* ---------- blue/green publish ---------- */
+
+CREATE TABLE zerodown.publishes (
+    id bigserial PRIMARY KEY,
+    action text NOT NULL CHECK (action IN ('publish', 'unpublish')),
+    live name NOT NULL,
+    staging name,
+    previous name NOT NULL,
+    dropped name,
+    audits text[] NOT NULL DEFAULT '{}',
+    result text NOT NULL,
+    forced_dependents text[],
+    gated boolean NOT NULL DEFAULT false,
+    started_at timestamptz NOT NULL,
+    duration interval NOT NULL,
+    swap_duration interval NOT NULL,
+    lock_rounds integer NOT NULL DEFAULT 1,
+    role name NOT NULL DEFAULT CURRENT_USER,
+    backend_pid integer NOT NULL DEFAULT pg_catalog.pg_backend_pid()
+);
+CREATE INDEX ON zerodown.publishes (live, id);
+COMMENT ON TABLE zerodown.publishes IS 'every publish and unpublish: who, when, the audits run, which schema became live and which was kept as the previous one';
+
+SELECT pg_catalog.pg_extension_config_dump('zerodown.publishes', '');
+SELECT pg_catalog.pg_extension_config_dump('zerodown.publishes_id_seq', '');
+GRANT SELECT, INSERT ON zerodown.publishes TO zerodown_deployer;
+GRANT USAGE ON SEQUENCE zerodown.publishes_id_seq TO zerodown_deployer;
+
+CREATE FUNCTION @extschema@.zd_publish(staging name,
+                                       live name,
+                                       audits text[] DEFAULT '{}',
+                                       keep name DEFAULT NULL,
+                                       force boolean DEFAULT false,
+                                       use_gate boolean DEFAULT false,
+                                       gate_timeout_ms integer DEFAULT 0)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'zd_publish'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_publish(name, name, text[], name, boolean, boolean, integer) IS
+'runs the audits (queries that must return no rows) against staging, then swaps in one short transaction: live becomes the previous schema keep (default live_previous, replacing the one kept before) and staging becomes live; refuses when objects outside the schemas depend on live, unless forced; returns the id in zerodown.publishes';
+
+CREATE FUNCTION @extschema@.zd_unpublish(live name,
+                                         force boolean DEFAULT false,
+                                         use_gate boolean DEFAULT false,
+                                         gate_timeout_ms integer DEFAULT 0)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'zd_unpublish'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_unpublish(name, boolean, boolean, integer) IS
+'swaps the schema kept by the last publish of live back in (and live out, as the previous schema): a second call re-publishes; returns the id in zerodown.publishes';
+
+CREATE FUNCTION @extschema@.zd_clone_schema(source name,
+                                            target name,
+                                            structure_only boolean DEFAULT false)
+RETURNS TABLE (object text, kind text, rows bigint)
+AS 'MODULE_PATHNAME', 'zd_clone_schema'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_clone_schema(name, name, boolean) IS
+'creates schema target as a copy of source: tables with their data, defaults, constraints, indexes, sequences and their values, foreign keys and views re-pointed to the copies, materialized views, triggers, comments, privileges and owners; lists what it cannot copy in an error before creating anything';
+
+CREATE FUNCTION @extschema@.zd_sync("table" regclass,
+                                    rows jsonb,
+                                    keys text[] DEFAULT NULL,
+                                    delete_absent boolean DEFAULT false)
+RETURNS TABLE (inserted bigint, updated bigint, deleted bigint)
+AS 'MODULE_PATHNAME', 'zd_sync'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_sync(regclass, jsonb, text[], boolean) IS
+'declarative reference data: makes table hold the given rows (a JSON array of objects), matched on keys (default: the primary key): inserts the missing, updates the changed, and with delete_absent deletes the others; returns the counts';
+
+REVOKE ALL ON FUNCTION @extschema@.zd_publish(name, name, text[], name, boolean, boolean, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_unpublish(name, boolean, boolean, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_clone_schema(name, name, boolean) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_sync(regclass, jsonb, text[], boolean) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_publish(name, name, text[], name, boolean, boolean, integer) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_unpublish(name, boolean, boolean, integer) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_clone_schema(name, name, boolean) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_sync(regclass, jsonb, text[], boolean) TO zerodown_deployer;

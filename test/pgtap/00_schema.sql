@@ -49,8 +49,9 @@ SELECT set_eq($$SELECT unnest(extconfig)::regclass::text
                  FROM pg_catalog.pg_extension WHERE extname = 'zerodown'$$,
               ARRAY['zerodown.patches', 'zerodown.applied', 'zerodown.history',
                     'zerodown.history_id_seq', 'zerodown.vars',
-                    'zerodown.deployments', 'zerodown.deployments_id_seq'],
-              'patches, applied, history, vars and deployments (with their sequences) are dumped by pg_dump');
+                    'zerodown.deployments', 'zerodown.deployments_id_seq',
+                    'zerodown.publishes', 'zerodown.publishes_id_seq'],
+              'patches, applied, history, vars, deployments and publishes (with their sequences) are dumped by pg_dump');
 
 SELECT is((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'zerodown'),
           (SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'zerodown'),
@@ -84,7 +85,11 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text
                     'zd_gate_status()',
                     'zd_deploy(integer)',
                     'zd_deploy_wait(bigint,integer)',
-                    'zd_deploy_cancel(bigint)'],
+                    'zd_deploy_cancel(bigint)',
+                    'zd_publish(name,name,text[],name,boolean,boolean,integer)',
+                    'zd_unpublish(name,boolean,boolean,integer)',
+                    'zd_clone_schema(name,name,boolean)',
+                    'zd_sync(regclass,jsonb,text[],boolean)'],
               'the extension installs exactly these functions');
 
 SELECT has_function('public', 'zd_register',
