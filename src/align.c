@@ -31,6 +31,7 @@
 #include "blockers.h"
 #include "catalog.h"
 #include "check.h"
+#include "deploy.h"
 #include "patch.h"
 #include "zerodown.h"
 
@@ -144,11 +145,18 @@ ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 {
 	int			attempt;
 
-	pgstat_report_activity(STATE_RUNNING,
-						   psprintf("zerodown: %s patch %d \"%s\" (aligning %d to %d)",
-									step->rollback ? "rolling back" : "building",
-									step->patch->number, step->patch->name,
-									from, to));
+	if (ZdCurrentDeployment != 0)
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("zerodown: deployment %lld: %s patch %d \"%s\" (%d to %d)",
+										(long long) ZdCurrentDeployment,
+										step->rollback ? "rolling back" : "applying",
+										step->patch->number, step->patch->name, from, to));
+	else
+		pgstat_report_activity(STATE_RUNNING,
+							   psprintf("zerodown: %s patch %d \"%s\" (aligning %d to %d)",
+										step->rollback ? "rolling back" : "building",
+										step->patch->number, step->patch->name,
+										from, to));
 
 	for (attempt = 1;; attempt++)
 	{
@@ -333,6 +341,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 			 errhint("%s", edata->hint) :
 			 step->statements == NIL && step->verify != NIL ?
 			 errhint("The patch's statements ran outside a transaction and stay applied; the database stays at patch %d until its verify passes.", from) :
+			 ZdCurrentDeployment != 0 ?
+			 errhint("The deployment commits patch by patch: the database stays at the patch before this one.") :
 			 errhint("zd_align is all or nothing: the database stays at patch %d.", from),
 			 edata->context ? errcontext("%s", edata->context) : 0));
 }

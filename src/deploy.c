@@ -179,7 +179,8 @@ zd_deploy_cancel(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	ret = SPI_execute_with_args("UPDATE " ZD_DEPLOYMENTS_TABLE
 								" SET state = 'cancelled', finished_at = now()"
-								" WHERE id = $1 AND state = 'queued' RETURNING id",
+								" WHERE id = $1 AND state = 'queued'"
+								" RETURNING pg_catalog.pg_notify('" ZD_NOTIFY_CHANNEL "', id || ' cancelled')",
 								1, types, values, NULL, false, 1);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not cancel deployment: %s", SPI_result_code_string(ret));
@@ -199,6 +200,8 @@ zd_deploy_cancel(PG_FUNCTION_ARGS)
 				 errhint("Only a queued deployment can be cancelled; a running one commits patch by patch and stops at the first failure.")));
 	}
 	SPI_finish();
+	if (ZdSharedState != NULL)
+		ConditionVariableBroadcast(&ZdSharedState->deployment_cv);
 	PG_RETURN_BOOL(true);
 }
 

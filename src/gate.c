@@ -21,13 +21,15 @@
  * A managed transaction must cost next to nothing while no deployment is
  * near, so it takes no lock then.  As PostgreSQL's fast-path relation locks
  * do, it announces itself in its shared-memory slot instead, then reads the
- * count of deployers closing a gate; if there is none it runs.  A deployer
+ * count of deployers closing a gate: if there is none, it marks itself
+ * running and goes on; else it withdraws and takes the lock.  A deployer
  * raises that count first, takes the lock (which waits for the jobs and the
- * managed transactions holding it for real), then waits on a condition
- * variable until the announced transactions of its database have ended.  A
- * full barrier between each side's write and read makes sure that one of the
- * two always sees the other.  Without shared memory (not preloaded), managed
- * transactions take the lock.
+ * managed transactions holding it for real), then waits, through the lock
+ * manager, for the virtual transaction of each running fast-path
+ * transaction of its database, after letting any announcement in flight
+ * settle.  A full barrier between each side's write and read makes sure
+ * that one of the two always sees the other.  A gate needs the library
+ * preloaded: a session that never loaded it cannot be managed.
  *
  *-------------------------------------------------------------------------
  */
@@ -35,6 +37,7 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -42,10 +45,9 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "pgstat.h"
+#include "storage/ipc.h"
 #include "storage/lock.h"
 #include "storage/lwlock.h"
-#include "storage/condition_variable.h"
-#include "storage/ipc.h"
 #include "storage/proc.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -163,16 +165,28 @@ managed_enter(void)
 	managed_lock_held = true;
 	if (managed_enter_fast())
 		return;
-	PG_TRY();
+
+	/*
+	 * The lock belongs to the top-level transaction, so that rolling back to
+	 * a savepoint taken before this statement does not release it.
+	 */
 	{
-		gate_acquire(ShareLock, false, zerodown_gate_timeout, "managed transaction");
+		ResourceOwner save_owner = CurrentResourceOwner;
+
+		CurrentResourceOwner = TopTransactionResourceOwner;
+		PG_TRY();
+		{
+			gate_acquire(ShareLock, false, zerodown_gate_timeout, "managed transaction");
+		}
+		PG_CATCH();
+		{
+			CurrentResourceOwner = save_owner;
+			managed_lock_held = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+		CurrentResourceOwner = save_owner;
 	}
-	PG_CATCH();
-	{
-		managed_lock_held = false;
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
 }
 
 /*
@@ -187,31 +201,27 @@ managed_enter_fast(void)
 	if (slot == NULL)
 		return false;
 	slot->managed_pid = MyProcPid;
+	slot->managed_db = MyDatabaseId;
+	slot->managed_lxid = MyProc->lxid;
 	slot->managed_since = GetCurrentTransactionStartTimestamp();
-	pg_atomic_write_u32(&slot->managed_db, MyDatabaseId);
+	pg_atomic_write_u32(&slot->managed_state, ZD_MANAGED_ANNOUNCING);
 	pg_memory_barrier();
 	if (pg_atomic_read_u32(&ZdSharedState->closing) == 0)
 	{
+		pg_atomic_write_u32(&slot->managed_state, ZD_MANAGED_HELD);
 		managed_fast = true;
 		return true;
 	}
-	pg_atomic_write_u32(&slot->managed_db, InvalidOid);
-	pg_memory_barrier();
-	ConditionVariableBroadcast(&ZdSharedState->gate_cv);
+	pg_atomic_write_u32(&slot->managed_state, ZD_MANAGED_NONE);
 	return false;
 }
 
-/* the fast-path managed transaction ended: wake a deployer waiting for it */
+/* the fast-path managed transaction ended (a waiting deployer sees its vxid go) */
 static void
 managed_leave_fast(void)
 {
-	ZdJobSlot  *slot = ZdMyJobSlot();
-
 	managed_fast = false;
-	pg_atomic_write_u32(&slot->managed_db, InvalidOid);
-	pg_memory_barrier();
-	if (pg_atomic_read_u32(&ZdSharedState->closing) > 0)
-		ConditionVariableBroadcast(&ZdSharedState->gate_cv);
+	pg_atomic_write_u32(&ZdMyJobSlot()->managed_state, ZD_MANAGED_NONE);
 }
 
 static void
@@ -355,6 +365,7 @@ ZdGateClose(int timeout_ms)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	TimestampTz close_started;
 
 	if (gate_closed_by_me)
 		return false;
@@ -368,6 +379,7 @@ ZdGateClose(int timeout_ms)
 	 * Wait in a subtransaction, so that after a timeout the error can list
 	 * the jobs still running.  The session lock outlives the subtransaction.
 	 */
+	close_started = GetCurrentTimestamp();
 	count_closing(true);
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -403,7 +415,7 @@ ZdGateClose(int timeout_ms)
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("could not close the deployment gate within %d ms", timeout_ms),
 				 errdetail("Jobs still running: %s. The gate is open again.",
-						   ZdGateJobsText()),
+						   ZdGateJobsText(close_started)),
 				 errhint("Wait for the jobs to end, or raise the timeout.")));
 	}
 	PG_END_TRY();
@@ -425,42 +437,43 @@ gate_release_exclusive(void)
 /*
  * Wait until the managed transactions that run on the fast path in this
  * database have ended; new ones see the closing count and queue at the lock.
+ * Each wait is on the transaction's virtual xid, through the lock manager,
+ * so it shows in pg_locks and pg_blocking_pids and obeys the timeout.
  */
 static void
 wait_for_fast_managed(int timeout_ms)
 {
-	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), timeout_ms);
+	int			save_lock_timeout = LockTimeout;
+	int			i;
 
 	if (ZdSharedState == NULL)
 		return;
-	ConditionVariablePrepareToSleep(&ZdSharedState->gate_cv);
-	for (;;)
+	for (i = 0; i < ZdSharedState->nslots; i++)
 	{
-		bool		running = false;
-		long		remaining = 100;
-		int			i;
+		ZdJobSlot  *slot = &ZdSharedState->jobs[i];
+		VirtualTransactionId vxid;
+		uint32		state;
 
-		for (i = 0; i < ZdSharedState->nslots && !running; i++)
-			running = pg_atomic_read_u32(&ZdSharedState->jobs[i].managed_db) == MyDatabaseId;
-		if (!running)
-			break;
-		if (timeout_ms > 0)
+		/* an announcement in flight settles within a few instructions */
+		while ((state = pg_atomic_read_u32(&slot->managed_state)) == ZD_MANAGED_ANNOUNCING)
+			pg_spin_delay();
+		pg_read_barrier();
+		if (state != ZD_MANAGED_HELD || slot->managed_db != MyDatabaseId)
+			continue;
+
+		vxid.backendId = i + 1;
+		vxid.localTransactionId = slot->managed_lxid;
+		LockTimeout = timeout_ms;
+		PG_TRY();
 		{
-			remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until);
-			if (remaining <= 0)
-			{
-				ConditionVariableCancelSleep();
-				ereport(ERROR,
-						(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-						 errmsg("canceling wait for managed transactions")));
-			}
+			(void) VirtualXactLock(vxid, true);
 		}
-		/* a missed broadcast costs at most 100 ms */
-		(void) ConditionVariableTimedSleep(&ZdSharedState->gate_cv, Min(remaining, 100),
-										   PG_WAIT_EXTENSION);
-		CHECK_FOR_INTERRUPTS();
+		PG_FINALLY();
+		{
+			LockTimeout = save_lock_timeout;
+		}
+		PG_END_TRY();
 	}
-	ConditionVariableCancelSleep();
 }
 
 /*
@@ -521,6 +534,7 @@ zd_gate_close(PG_FUNCTION_ARGS)
 	int			timeout_ms = ZdTimeoutArg(fcinfo, 0);
 
 	ZdCheckDeployer("close the deployment gate");
+	ZdCheckPreloaded("zd_gate_close");
 	PG_RETURN_BOOL(ZdGateClose(timeout_ms));
 }
 
@@ -563,7 +577,8 @@ zd_job_slots(PG_FUNCTION_ARGS)
 			values[2] = TimestampTzGetDatum(slot->since);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
-		if (pg_atomic_read_u32(&slot->managed_db) == MyDatabaseId)
+		if (pg_atomic_read_u32(&slot->managed_state) == ZD_MANAGED_HELD &&
+			slot->managed_db == MyDatabaseId)
 		{
 			values[0] = Int32GetDatum(slot->managed_pid);
 			nulls[1] = true;
@@ -576,20 +591,26 @@ zd_job_slots(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* "pid 123 (job \"etl\", since ...)" for each session holding the gate shared */
+/*
+ * "pid 123 (etl, since ...)" for each job that held the gate shared since
+ * before the given time (the ones that queued behind a deployer that then
+ * gave up are not what it waited for)
+ */
 char *
-ZdGateJobsText(void)
+ZdGateJobsText(TimestampTz before)
 {
+	Oid			types[1] = {TIMESTAMPTZOID};
+	Datum		values[1] = {TimestampTzGetDatum(before)};
 	char	   *result = "none";
 	bool		connected = SPI_connect() == SPI_OK_CONNECT;
 	int			ret;
 
 	if (!connected)
 		return result;
-	ret = SPI_execute("SELECT string_agg(format('pid %s (%s, since %s)', pid, job,"
-					  " date_trunc('second', since)), '; ' ORDER BY since)"
-					  " FROM zerodown.gate_jobs WHERE status = 'running'",
-					  true, 1);
+	ret = SPI_execute_with_args("SELECT string_agg(format('pid %s (%s, since %s)', pid, job,"
+								" date_trunc('second', since)), '; ' ORDER BY since)"
+								" FROM zerodown.gate_jobs WHERE status = 'running' AND since < $1",
+								1, types, values, NULL, true, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

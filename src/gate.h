@@ -9,10 +9,12 @@
 #ifndef ZERODOWN_GATE_H
 #define ZERODOWN_GATE_H
 
+#include "datatype/timestamp.h"
+
 extern void ZdGateInit(void);
 extern bool ZdGateClose(int timeout_ms);
 extern void ZdGateOpen(void);
-extern char *ZdGateJobsText(void);
+extern char *ZdGateJobsText(TimestampTz before);
 extern bool ZdGateHeldShared(void);
 
 #endif							/* ZERODOWN_GATE_H */

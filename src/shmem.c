@@ -74,12 +74,11 @@ shmem_startup(void)
 		memset(ZdSharedState, 0, shared_size());
 		ZdSharedState->lock = &(GetNamedLWLockTranche(ZD_TRANCHE_NAME))->lock;
 		ConditionVariableInit(&ZdSharedState->deployment_cv);
-		ConditionVariableInit(&ZdSharedState->gate_cv);
 		pg_atomic_init_u32(&ZdSharedState->closing, 0);
 		ZdSharedState->nslots = MaxBackends;
 		for (i = 0; i < MaxBackends; i++)
 		{
-			pg_atomic_init_u32(&ZdSharedState->jobs[i].managed_db, InvalidOid);
+			pg_atomic_init_u32(&ZdSharedState->jobs[i].managed_state, ZD_MANAGED_NONE);
 		}
 	}
 	LWLockRelease(AddinShmemInitLock);

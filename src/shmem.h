@@ -15,6 +15,11 @@
 #include "storage/latch.h"
 #include "storage/lwlock.h"
 
+/* a backend's fast-path managed transaction: none, announcing, or running */
+#define ZD_MANAGED_NONE			0
+#define ZD_MANAGED_ANNOUNCING	1
+#define ZD_MANAGED_HELD			2
+
 /*
  * A backend's view of the gate: the named job it runs (zd_job_begin), and
  * the managed transaction it runs on the fast path (see gate.c).
@@ -25,8 +30,9 @@ typedef struct ZdJobSlot
 	Oid			dboid;
 	TimestampTz since;
 	char		name[NAMEDATALEN];
-	pg_atomic_uint32 managed_db;	/* database of a fast-path managed
-									 * transaction, or InvalidOid */
+	pg_atomic_uint32 managed_state; /* ZD_MANAGED_* */
+	Oid			managed_db;		/* the fast-path managed transaction's */
+	LocalTransactionId managed_lxid;
 	pid_t		managed_pid;
 	TimestampTz managed_since;
 } ZdJobSlot;
@@ -37,7 +43,6 @@ typedef struct ZdShared
 	pid_t		worker_pid;		/* the deployment worker, 0 when not running */
 	Latch	   *worker_latch;
 	ConditionVariable deployment_cv;	/* a deployment changed state */
-	ConditionVariable gate_cv;	/* a fast-path managed transaction ended */
 	pg_atomic_uint32 closing;	/* deployers closing or holding a gate */
 	int64		deployment;		/* the one the worker runs, 0: none */
 	int			nslots;

@@ -26,6 +26,7 @@
 #include "commands/extension.h"
 #include "executor/spi.h"
 #include "parser/analyze.h"
+#include "parser/parser.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -73,6 +74,7 @@ typedef struct Deployment
 typedef void (*TransactionWork) (Deployment *deployment);
 
 static MemoryContext worker_context = NULL;
+static MemoryContext statement_context = NULL;	/* one top-level statement */
 
 static void worker_exit(int code, Datum arg);
 static void register_worker(void);
@@ -88,6 +90,7 @@ static void run_outside_transaction(Deployment *deployment, ZdStep *step);
 static ErrorData *try_execute_top_level(const char *sql);
 static void execute_top_level(const char *sql);
 static List *invalid_indexes(void);
+static void drop_leftover_index(const char *sql);
 static void drop_new_invalid_indexes(List *before);
 static void set_state(Deployment *deployment, const char *state);
 static void notify(int64 id, const char *state);
@@ -120,6 +123,8 @@ ZdWorkerMain(Datum main_arg)
 
 	worker_context = AllocSetContextCreate(TopMemoryContext, "zerodown worker",
 										   ALLOCSET_DEFAULT_SIZES);
+	statement_context = AllocSetContextCreate(TopMemoryContext, "zerodown statement",
+											  ALLOCSET_DEFAULT_SIZES);
 	register_worker();
 	BackgroundWorkerInitializeConnection(zerodown_database, NULL, 0);
 	pgstat_report_appname("zerodown worker");
@@ -214,14 +219,28 @@ settle_interrupted(void)
 						  "the patch in progress was rolled back and the database stands at patch %s; "
 						  "queue it again to finish', d.state, v.version)"
 						  " FROM (SELECT coalesce(max(number), 0) AS version FROM " ZD_APPLIED_TABLE ") v"
-						  " WHERE d.state IN ('draining', 'applying')",
+						  " WHERE d.state IN ('draining', 'applying')"
+						  " RETURNING d.id",
 						  false, 0);
-		if (ret != SPI_OK_UPDATE)
+		if (ret != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "could not settle deployments: %s", SPI_result_code_string(ret));
 		if (SPI_processed > 0)
+		{
+			SPITupleTable *settled = SPI_tuptable;
+			uint64		n = SPI_processed;
+			uint64		i;
+
 			ereport(LOG,
 					(errmsg("zerodown worker marked %llu interrupted deployment(s)",
-							(unsigned long long) SPI_processed)));
+							(unsigned long long) n)));
+			for (i = 0; i < n; i++)
+			{
+				bool		isnull;
+
+				notify(DatumGetInt64(SPI_getbinval(settled->vals[i], settled->tupdesc, 1, &isnull)),
+					   "interrupted");
+			}
+		}
 		SPI_finish();
 	}
 	PopActiveSnapshot();
@@ -413,9 +432,14 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 	int			attempts = 1;
 	int			patch = step->patch->number;
 	bool		rollback = step->rollback;
+	char	   *name;
+	char	   *file;
 	int			current;
 
+	/* what outlives this transaction is copied out of it */
 	oldcontext = MemoryContextSwitchTo(worker_context);
+	name = pstrdup(step->patch->name);
+	file = pstrdup(step->file);
 	statements = NIL;
 	foreach(lc, step->statements)
 		statements = lappend(statements, pstrdup(((ZdStatement *) lfirst(lc))->sql));
@@ -430,6 +454,7 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 					PGC_SUSET, PGC_S_SESSION);
 	foreach(lc, statements)
 	{
+		drop_leftover_index(lfirst(lc));
 		for (;;)
 		{
 			List	   *before = invalid_indexes();
@@ -449,9 +474,8 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 			SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_SESSION);
 			ereport(ERROR,
 					(errcode(edata->sqlerrcode),
-					 errmsg("patch %d \"%s\" failed: %s", patch, step->patch->name,
-							edata->message),
-					 errdetail("%s: %s", step->file, ZdAbbreviate(lfirst(lc), 200)),
+					 errmsg("patch %d \"%s\" failed: %s", patch, name, edata->message),
+					 errdetail("%s: %s", file, ZdAbbreviate(lfirst(lc), 200)),
 					 errhint("The statements before it stay applied; any index it left invalid was dropped.")));
 		}
 	}
@@ -494,7 +518,10 @@ try_execute_top_level(const char *sql)
 /*
  * Run one statement the way a client's simple query does, at top level and
  * outside a transaction block, so that CREATE INDEX CONCURRENTLY can manage
- * its own transactions.
+ * its own transactions.  Its parse and plan trees live in
+ * statement_context, not in the transaction's memory, because such a
+ * statement commits the transaction it started in (exec_simple_query keeps
+ * them in MessageContext for the same reason).
  */
 static void
 execute_top_level(const char *sql)
@@ -502,8 +529,10 @@ execute_top_level(const char *sql)
 	List	   *parsetrees;
 	ListCell   *lc;
 
+	MemoryContextReset(statement_context);
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
+	MemoryContextSwitchTo(statement_context);
 	parsetrees = pg_parse_query(sql);
 	foreach(lc, parsetrees)
 	{
@@ -535,8 +564,11 @@ execute_top_level(const char *sql)
 		(void) PortalRun(portal, FETCH_ALL, true, true, receiver, receiver, &qc);
 		receiver->rDestroy(receiver);
 		PortalDrop(portal, false);
+		MemoryContextSwitchTo(statement_context);
 	}
 	CommitTransactionCommand();
+	MemoryContextSwitchTo(worker_context);
+	MemoryContextReset(statement_context);
 }
 
 static List *
@@ -568,6 +600,58 @@ invalid_indexes(void)
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(worker_context);
 	return oids;
+}
+
+/*
+ * A CREATE INDEX CONCURRENTLY that a crash or a stop interrupted leaves an
+ * invalid index of the same name behind; drop it before running the
+ * statement again.
+ */
+static void
+drop_leftover_index(const char *sql)
+{
+	Oid			types[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
+	IndexStmt  *stmt;
+	char	   *name = NULL;
+
+	if (list_length(raw) != 1 || !IsA(linitial_node(RawStmt, raw)->stmt, IndexStmt))
+		return;
+	stmt = (IndexStmt *) linitial_node(RawStmt, raw)->stmt;
+	if (!stmt->concurrent || stmt->idxname == NULL)
+		return;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	values[0] = CStringGetTextDatum(stmt->idxname);
+	values[1] = CStringGetTextDatum(quote_qualified_identifier(stmt->relation->schemaname,
+															   stmt->relation->relname));
+	if (SPI_execute_with_args("SELECT i.indexrelid::regclass::text"
+							  " FROM pg_catalog.pg_index i"
+							  " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+							  " WHERE NOT i.indisvalid AND c.relname = $1"
+							  "  AND c.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class"
+							  "                        WHERE oid = to_regclass($2))",
+							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look for a leftover index");
+	if (SPI_processed == 1)
+		name = MemoryContextStrdup(worker_context,
+								   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1));
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(worker_context);
+
+	if (name != NULL)
+	{
+		ereport(LOG,
+				(errmsg("zerodown: dropping invalid index %s left by an interrupted run", name)));
+		execute_top_level(psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s", name));
+	}
 }
 
 /* a failed CREATE INDEX CONCURRENTLY leaves an invalid index: drop it */
