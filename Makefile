@@ -48,6 +48,8 @@ REGRESS = \
 ISOLATION = \
 	align_concurrent \
 	lock_retry \
+	gate_drain \
+	gate_managed \
 	publish_read
 ISOLATION_OPTS = --inputdir=test
 

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * run.c
- *	  The zd commands that talk to the database: align, plan and status.
+ *	  The zd commands that align: align, plan and status; and the session
+ *	  steps that every command talking to the database shares.
  *
  * align reads the folder, registers every patch in one transaction, asks
  * zd_plan for the steps (which checks the whole plan before anything runs)
@@ -18,20 +19,19 @@
 #include "common/logging.h"
 #include "portability/instr_time.h"
 
+#include "advice.h"
 #include "conn.h"
+#include "deploy.h"
 #include "folder.h"
 #include "run.h"
 #include "step.h"
 #include "zd.h"
 
-static ZdSession *start(const ZdOptions *options, bool lock,
-						bool register_patches);
-static int	finish(ZdSession *session, int code);
+/* how many of the latest deployments status shows */
+#define ZD_STATUS_DEPLOYMENTS	5
+
 static bool lock_align(ZdSession *session);
 static bool register_folder(ZdSession *session, const ZdFolder *folder);
-static bool read_plan(ZdSession *session, const char *target,
-					  ZdPlanStep **steps, int *n);
-static void report_version(ZdSession *session);
 static const char *yes_no(const char *value);
 
 /*
@@ -47,21 +47,21 @@ ZdAlign(const ZdOptions *options, const char *target)
 	int			width = 0;
 	int			i;
 
-	session = start(options, true, options->register_patches);
+	session = ZdStart(options, true, options->register_patches);
 	if (session == NULL)
 		return ZD_EXIT_FAILURE;
 
 	current = ZdReadVersion(session);
-	if (current < 0 || !read_plan(session, target, &steps, &nsteps))
+	if (current < 0 || !ZdReadPlan(session, target, &steps, &nsteps))
 	{
-		report_version(session);
-		return finish(session, ZD_EXIT_FAILURE);
+		ZdReportVersion(session);
+		return ZdFinish(session, ZD_EXIT_FAILURE);
 	}
 	if (nsteps == 0)
 	{
 		if (!options->quiet)
 			printf("zd: database already at patch %d\n", current);
-		return finish(session, ZD_EXIT_OK);
+		return ZdFinish(session, ZD_EXIT_OK);
 	}
 	if (!options->quiet)
 		printf("zd: database at patch %d, aligning to patch %d (%d step%s)\n",
@@ -88,8 +88,8 @@ ZdAlign(const ZdOptions *options, const char *target)
 		INSTR_TIME_SET_CURRENT(started);
 		if (!ZdRunStep(session, step, &attempts))
 		{
-			report_version(session);
-			return finish(session, ZD_EXIT_FAILURE);
+			ZdReportVersion(session);
+			return ZdFinish(session, ZD_EXIT_FAILURE);
 		}
 		INSTR_TIME_SET_CURRENT(duration);
 		INSTR_TIME_SUBTRACT(duration, started);
@@ -109,10 +109,10 @@ ZdAlign(const ZdOptions *options, const char *target)
 
 	current = ZdReadVersion(session);
 	if (current < 0)
-		return finish(session, ZD_EXIT_FAILURE);
+		return ZdFinish(session, ZD_EXIT_FAILURE);
 	if (!options->quiet)
 		printf("zd: database at patch %d\n", current);
-	return finish(session, ZD_EXIT_OK);
+	return ZdFinish(session, ZD_EXIT_OK);
 }
 
 /*
@@ -126,22 +126,23 @@ ZdPlan(const ZdOptions *options, const char *target)
 	int			nsteps;
 	int			current;
 	int			name_width = 4;
+	int			nfindings;
 	int			i;
 
-	session = start(options, false, options->register_patches);
+	session = ZdStart(options, false, options->register_patches);
 	if (session == NULL)
 		return ZD_EXIT_FAILURE;
 
 	current = ZdReadVersion(session);
-	if (current < 0 || !read_plan(session, target, &steps, &nsteps))
+	if (current < 0 || !ZdReadPlan(session, target, &steps, &nsteps))
 	{
-		report_version(session);
-		return finish(session, ZD_EXIT_FAILURE);
+		ZdReportVersion(session);
+		return ZdFinish(session, ZD_EXIT_FAILURE);
 	}
 	if (nsteps == 0)
 	{
 		printf("zd: database already at patch %d, nothing to do\n", current);
-		return finish(session, ZD_EXIT_OK);
+		return ZdFinish(session, ZD_EXIT_OK);
 	}
 
 	printf("zd: database at patch %d, plan to patch %d (%d step%s)\n",
@@ -162,11 +163,25 @@ ZdPlan(const ZdOptions *options, const char *target)
 			   step->transactional ? "yes" : "no", step->statements,
 			   step->file);
 	}
-	return finish(session, ZD_EXIT_OK);
+
+	/* advice: findings fail only with --strict */
+	if (!ZdPrintFindings(session, target, steps, nsteps, &nfindings) ||
+		(options->lock_plan && !ZdPrintLockPlan(session, target, nsteps)))
+		return ZdFinish(session, ZD_EXIT_FAILURE);
+	if (options->strict && nfindings > 0)
+	{
+		fflush(stdout);
+		pg_log_error("%d lint finding%s, and --strict makes findings an error",
+					 nfindings, nfindings == 1 ? "" : "s");
+		pg_log_error_hint("Follow the hint of each finding, or plan without --strict to take them as advice.");
+		return ZdFinish(session, ZD_EXIT_FAILURE);
+	}
+	return ZdFinish(session, ZD_EXIT_OK);
 }
 
 /*
- * zd status
+ * zd status: the version, every registered patch, and the latest
+ * deployments
  */
 int
 ZdStatus(const ZdOptions *options)
@@ -178,13 +193,13 @@ ZdStatus(const ZdOptions *options)
 	int			drifted = 0;
 	int			i;
 
-	session = start(options, false, false);
+	session = ZdStart(options, false, false);
 	if (session == NULL)
 		return ZD_EXIT_FAILURE;
 
 	current = ZdReadVersion(session);
 	if (current < 0)
-		return finish(session, ZD_EXIT_FAILURE);
+		return ZdFinish(session, ZD_EXIT_FAILURE);
 	res = ZdQuery(session,
 				  "SELECT s.number, s.name, s.applied,"
 				  " pg_catalog.to_char(s.applied_at, 'YYYY-MM-DD HH24:MI:SSOF'),"
@@ -192,14 +207,16 @@ ZdStatus(const ZdOptions *options)
 				  " FROM zerodown.status s ORDER BY s.number",
 				  0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
-		return finish(session, ZD_EXIT_FAILURE);
+		return ZdFinish(session, ZD_EXIT_FAILURE);
 
 	printf("zd: database at patch %d\n", current);
 	if (PQntuples(res) == 0)
 	{
 		printf("zd: no patches registered\n");
 		PQclear(res);
-		return finish(session, ZD_EXIT_OK);
+		if (!ZdPrintDeployments(session, ZD_STATUS_DEPLOYMENTS))
+			return ZdFinish(session, ZD_EXIT_FAILURE);
+		return ZdFinish(session, ZD_EXIT_OK);
 	}
 
 	for (i = 0; i < PQntuples(res); i++)
@@ -222,6 +239,11 @@ ZdStatus(const ZdOptions *options)
 			   yes_no(PQgetvalue(res, i, 6)));
 		drifted += drift ? 1 : 0;
 	}
+	if (!ZdPrintDeployments(session, ZD_STATUS_DEPLOYMENTS))
+	{
+		PQclear(res);
+		return ZdFinish(session, ZD_EXIT_FAILURE);
+	}
 	fflush(stdout);
 	for (i = 0; i < PQntuples(res); i++)
 	{
@@ -232,15 +254,15 @@ ZdStatus(const ZdOptions *options)
 	if (drifted > 0)
 		pg_log_warning_hint("Applied patches are immutable: restore the text they were applied with (see the view zerodown.status), and make changes in new patches.");
 	PQclear(res);
-	return finish(session, ZD_EXIT_OK);
+	return ZdFinish(session, ZD_EXIT_OK);
 }
 
 /*
  * Read the folder, connect, take the align lock and register the folder's
  * patches, as asked.  NULL after reporting an error.
  */
-static ZdSession *
-start(const ZdOptions *options, bool lock, bool register_patches)
+ZdSession *
+ZdStart(const ZdOptions *options, bool lock, bool register_patches)
 {
 	ZdFolder	folder;
 	ZdSession  *session;
@@ -253,15 +275,15 @@ start(const ZdOptions *options, bool lock, bool register_patches)
 	if ((lock && !lock_align(session)) ||
 		(register_patches && !register_folder(session, &folder)))
 	{
-		report_version(session);
+		ZdReportVersion(session);
 		ZdDisconnect(session);
 		return NULL;
 	}
 	return session;
 }
 
-static int
-finish(ZdSession *session, int code)
+int
+ZdFinish(ZdSession *session, int code)
 {
 	ZdDisconnect(session);
 	return code;
@@ -354,8 +376,8 @@ register_folder(ZdSession *session, const ZdFolder *folder)
 }
 
 /* the rows of zd_plan(target): every check is made before anything runs */
-static bool
-read_plan(ZdSession *session, const char *target, ZdPlanStep **steps, int *n)
+bool
+ZdReadPlan(ZdSession *session, const char *target, ZdPlanStep **steps, int *n)
 {
 	Oid			types[1] = {INT4OID};
 	const char *params[1] = {target};
@@ -389,8 +411,8 @@ read_plan(ZdSession *session, const char *target, ZdPlanStep **steps, int *n)
 }
 
 /* after a failure: where the database stands now */
-static void
-report_version(ZdSession *session)
+void
+ZdReportVersion(ZdSession *session)
 {
 	PGresult   *res;
 

@@ -17,6 +17,9 @@
 #define ZD_LOCK_CLASS			"2053468783"	/* 0x7A65726F, "zero" */
 #define ZD_LOCK_ALIGN			"2"
 
+/* the channel the worker notifies with "ID STATE" on each state change */
+#define ZD_NOTIFY_CHANNEL		"zerodown_deployment"
+
 /* -w, -W, or neither */
 typedef enum ZdPrompt
 {
@@ -37,6 +40,10 @@ typedef struct ZdOptions
 	bool		register_patches;	/* false with --no-register */
 	bool		quiet;
 	bool		verbose;
+	bool		lock_plan;		/* plan --lock-plan: run zd_dry_run too */
+	bool		strict;			/* plan --strict: lint findings fail */
+	bool		wait;			/* deploy --wait */
+	int			timeout;		/* deploy --timeout, in seconds; 0: none */
 } ZdOptions;
 
 #endif							/* ZERODOWN_ZD_H */

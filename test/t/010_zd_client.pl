@@ -13,6 +13,10 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
+# the zd built in this tree, before any other on PATH
+$ENV{PATH} = "$ENV{TESTDIR}/src/zd:$ENV{PATH}"
+  if defined $ENV{TESTDIR} && -x "$ENV{TESTDIR}/src/zd/zd";
+
 my $node = PostgreSQL::Test::Cluster->new('zd_client');
 $node->init;
 $node->append_conf('postgresql.conf',
@@ -88,8 +92,10 @@ is($out, "zd (zerodown) $version\n",
 ($rc, $out, $err) = zd('--help');
 is($rc, 0, '--help exits 0');
 foreach my $word (
-	'align [TARGET]', 'plan [TARGET]', 'status', 'new NAME',
+	'align [TARGET]', 'plan [TARGET]', 'check [FROM [TO]]',
+	'deploy [TARGET]', 'gate status', 'status', 'new NAME',
 	'--directory=DIR', '--no-register', '--quiet', '--verbose',
+	'--lock-plan', '--strict', '--wait', '--timeout=SECONDS',
 	'--host=HOSTNAME', '--port=PORT', '--username=USERNAME',
 	'--dbname=DBNAME', '--no-password', '--password',
 	'--version', '--help', 'registering changes no schema')
@@ -112,7 +118,37 @@ foreach my $case (
 	[ [ 'align', '-1' ], qr/invalid option/, 'negative target' ],
 	[ ['new'], qr/needs the name of the patch/, 'new without a name' ],
 	[ [ 'new', 'bad name' ], qr/invalid patch name "bad name"/,
-		'new with a bad name' ])
+		'new with a bad name' ],
+	[ [ 'check', 'a' ], qr/invalid FROM "a"/, 'check with a bad FROM' ],
+	[ [ 'check', '0', '2x' ], qr/invalid TO "2x"/, 'check with a bad TO' ],
+	[ [ 'check', '1', '2', '3' ], qr/too many arguments for "check"/,
+		'check with three arguments' ],
+	[ [ 'check', '3', '1' ], qr/FROM \(3\) must be below TO \(1\)/,
+		'check with FROM above TO' ],
+	[ [ 'deploy', '1', '2' ], qr/too many arguments for "deploy"/,
+		'deploy with two targets' ],
+	[ [ 'deploy', 'x' ], qr/invalid target "x"/, 'deploy with a bad target' ],
+	[ ['gate'], qr/"gate" needs a subcommand: status/, 'gate alone' ],
+	[ [ 'gate', 'open' ], qr/unknown subcommand "gate open"/,
+		'gate with an unknown subcommand' ],
+	[ [ 'gate', 'status', 'x' ], qr/too many arguments for "gate status"/,
+		'gate status with an argument' ],
+	[ [ '--wait', 'align' ], qr/option --wait applies only to "deploy"/,
+		'--wait with align' ],
+	[ [ 'plan', '--timeout=5' ], qr/option --timeout applies only to "deploy --wait"/,
+		'--timeout with plan' ],
+	[ [ 'deploy', '--timeout=5' ], qr/option --timeout needs --wait/,
+		'--timeout without --wait' ],
+	[ [ 'deploy', '--wait', '--timeout=0' ], qr/invalid timeout "0"/,
+		'a zero timeout' ],
+	[ [ 'deploy', '--wait', '--timeout=soon' ], qr/invalid timeout "soon"/,
+		'a timeout that is not a number' ],
+	[ [ '--lock-plan', 'align' ], qr/option --lock-plan applies only to "plan"/,
+		'--lock-plan with align' ],
+	[ [ 'deploy', '--strict' ], qr/option --strict applies only to "plan"/,
+		'--strict with deploy' ],
+	[ [ '--wait', 'frobnicate' ], qr/unknown command "frobnicate"/,
+		'an unknown command comes before its options' ])
 {
 	my ($args, $message, $what) = @$case;
 	($rc, $out, $err) = zd(@$args);
@@ -508,6 +544,145 @@ like($err, qr/^zd: detail: \Q$fail\E\/build\/00003_alter_table_example_a\.sql, l
 like($err, qr/^zd: hint: /m, 'the hint is shown');
 like($err, qr/^zd: database at patch 2$/m, 'zd says where the database stands');
 is(query('fail', 'SELECT zd_version()'), '2', 'the database is at the last good patch');
+
+#
+# plan: lint findings, --strict, --lock-plan
+#
+new_db('lint');
+my %lint = (
+	'build/00001_create_users.sql' =>
+	  "CREATE TABLE users (id int PRIMARY KEY, email text);\nINSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 100) g;\n",
+	'rollback/00001_create_users.sql' => "DROP TABLE users;\n",
+	'build/00002_index_email.sql' =>
+	  "-- an index on a table that exists\nCREATE INDEX users_email_idx ON users (email);\n",
+	'rollback/00002_index_email.sql' => "DROP INDEX users_email_idx;\n",
+	'build/00003_add_name.sql' => "ALTER TABLE users ADD COLUMN name text;\n",
+	'rollback/00003_add_name.sql' => "ALTER TABLE users DROP COLUMN name;\n");
+my $lint = folder(%lint);
+my @lint = (@conn, '-d', 'lint', '-C', $lint);
+
+($rc, $out, $err) = zd(@lint, 'align', '1');
+is($rc, 0, 'lint: align 1 exits 0');
+
+($rc, $out, $err) = zd(@lint, 'plan');
+is($rc, 0, 'plan with a lint finding exits 0: findings are advice');
+like($out, qr/^zd: lint findings \(1\)/m, 'plan prints the findings under a heading');
+like(
+	$out,
+	qr/^  \Q$lint\E\/build\/00002_index_email\.sql, line 2: require-concurrent-index-creation$/m,
+	'the finding names the file, the line and the rule');
+like($out, qr/^\s+CREATE INDEX on existing table "users" takes a SHARE lock that blocks writes/m,
+	'the finding says what would hurt');
+like($out, qr/^\s+statement: CREATE INDEX users_email_idx ON users \(email\)$/m,
+	'the finding shows the statement');
+like($out, qr/^\s+hint: Use CREATE INDEX CONCURRENTLY in a patch marked "-- zerodown:no-transaction"/m,
+	'the finding gives the safe recipe');
+unlike($out, qr/lock plan/, 'no lock plan without --lock-plan');
+
+($rc, $out, $err) = zd(@lint, 'plan', '--strict');
+is($rc, 1, 'plan --strict with a finding exits 1');
+like($out, qr/require-concurrent-index-creation/, 'plan --strict still prints the finding');
+like($err, qr/^zd: error: 1 lint finding, and --strict makes findings an error$/m,
+	'plan --strict says why it failed');
+
+($rc, $out, $err) = zd(@lint, 'plan', '3', '--lock-plan');
+is($rc, 0, 'plan --lock-plan exits 0');
+like($out, qr/^zd: lock plan, measured by running the steps in a transaction that was rolled back:$/m,
+	'plan --lock-plan prints the lock plan under a heading');
+like($out, qr/^\s+1\s+00002\s+index_email\s+build\s+\d+\.\d ms\s+SHARE on (public\.)?users$/m,
+	'the lock plan shows the SHARE lock of CREATE INDEX and its duration');
+like($out, qr/^\s+2\s+00003\s+add_name\s+build\s+\d+\.\d ms\s+ACCESS EXCLUSIVE on (public\.)?users$/m,
+	'the lock plan shows the ACCESS EXCLUSIVE lock of ALTER TABLE ADD COLUMN');
+is(query('lint', 'SELECT zd_version()'), '1', 'the dry run applied nothing');
+is( query('lint',
+		"SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'name'"),
+	'0',
+	'the dry run left no column behind');
+
+# the CONCURRENTLY rewrite has no finding
+{
+	my $concurrent = folder(%lint,
+		'build/00002_index_email.sql' =>
+		  "-- zerodown:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
+		'rollback/00002_index_email.sql' =>
+		  "-- zerodown:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;\n");
+
+	($rc, $out, $err) = zd(@conn, '-d', 'lint', '-C', $concurrent, 'plan', '--strict');
+	is($rc, 0, 'plan --strict of the CONCURRENTLY rewrite exits 0');
+	like($out, qr/^zd: lint findings: none$/m, 'the CONCURRENTLY rewrite has no finding');
+	unlike($out, qr/require-concurrent-index-creation/, 'no rule fires');
+
+	($rc, $out, $err) = zd(@conn, '-d', 'lint', '-C', $concurrent, 'plan', '--lock-plan');
+	is($rc, 0, 'plan --lock-plan with a no-transaction patch exits 0');
+	like($out, qr/^\s+1\s+00002\s+index_email\s+build\s+-\s+not run: no-transaction patch$/m,
+		'the dry run does not run a no-transaction patch');
+	like($out, qr/the 1 step after it was not run/, 'and says the step after it was not run');
+}
+
+# a step that fails in the dry run fails the plan
+{
+	my $broken = folder(%lint,
+		'build/00003_add_name.sql' => "ALTER TABLE no_such_table ADD COLUMN name text;\n");
+
+	($rc, $out, $err) = zd(@conn, '-d', 'lint', '-C', $broken, 'plan', '--lock-plan');
+	is($rc, 1, 'plan --lock-plan with a failing step exits 1');
+	like($out, qr/^\s+2\s+00003\s+add_name\s+build\s+-\s+failed: .*"no_such_table" does not exist/m,
+		'the lock plan shows the failure');
+	like($err, qr/^zd: error: the dry run failed at step 2: .*"no_such_table" does not exist/m,
+		'the error names the step');
+}
+
+#
+# check: does each rollback undo its build?
+#
+new_db('checks');
+{
+	my $example = dirname(__FILE__) . '/../../examples/dbalign';
+
+	($rc, $out, $err) = zd(@conn, '-d', 'checks', '-C', $example, 'check');
+	is($rc, 0, 'check of examples/dbalign exits 0');
+	like($out, qr/^zd: checking patches 1 to 3: /m, 'check says what it checks');
+	is(scalar(() = $out =~ /^  0000[123]\s+\S+\s+ok$/mg), 3, 'every patch is ok');
+	like($out, qr/^zd: every patch passes the check$/m, 'check says all passed');
+	is(query('checks', 'SELECT zd_version()'), '0', 'check applied nothing');
+	is(query('checks', "SELECT to_regclass('example_a') IS NULL"),
+		't', 'check left no table behind');
+
+	($rc, $out, $err) = zd(@conn, '-d', 'checks', '-C', $example, 'check', '1', '2');
+	is($rc, 0, 'check FROM TO exits 0');
+	like($out, qr/^zd: checking patch 2: /m, 'check 1 2 checks patch 2 only');
+	is(scalar(() = $out =~ /^  0000\d\s/mg), 1, 'one patch is listed');
+}
+
+new_db('checkfail');
+{
+	my $forgetful = folder(
+		'build/00001_create_t.sql' => "CREATE TABLE t (id int, v int);\n",
+		'rollback/00001_create_t.sql' => "DROP TABLE t;\n",
+		'build/00002_index_v.sql' => "CREATE INDEX t_v_idx ON t (v);\n",
+		'rollback/00002_index_v.sql' => "-- forgets to drop the index\n",
+		'build/00003_add_w.sql' => "ALTER TABLE t ADD COLUMN w int;\n",
+		'rollback/00003_add_w.sql' => "ALTER TABLE t DROP COLUMN w;\n");
+
+	($rc, $out, $err) = zd(@conn, '-d', 'checkfail', '-C', $forgetful, 'check');
+	is($rc, 1, 'check of a rollback that forgets an index exits 1');
+	like($out, qr/^  00001\s+create_t\s+ok$/m, 'patch 1 is ok');
+	like($out, qr/^  00002\s+index_v\s+rollback does not undo the build\n\s+left behind: index CREATE INDEX t_v_idx ON public\.t USING btree \(v\)$/m,
+		'patch 2 prints what its rollback left behind, indented under it');
+	like($out, qr/^  00003\s+add_w\s+ok$/m, 'patch 3 is ok');
+	like($err, qr/^zd: error: 1 of 3 patches checked failed the check$/m,
+		'check says how many failed');
+	like($err, qr/hint: Make each rollback undo exactly what its build does/,
+		'check hints at the fix');
+	is(query('checkfail', "SELECT to_regclass('t') IS NULL"), 't',
+		'check left nothing behind');
+}
+
+# deploy serves one database: zerodown.database
+($rc, $out, $err) = zd(@basic, 'deploy');
+is($rc, 1, 'deploy from a database the worker does not serve exits 1');
+like($err, qr/the zerodown worker serves database "postgres", not "basic"/,
+	'deploy says which database the worker serves');
 
 #
 # a run waits for another holder of the align lock
