@@ -39,14 +39,16 @@ passed=0
 failed=0
 failures=()
 suite() {
-    local name=$1
+    local name=$1 start=$SECONDS
     shift
     echo "== $name"
     if runuser -u postgres --preserve-environment -- "$@"; then
         passed=$((passed + 1))
+        echo "== $name: passed in $((SECONDS - start)) s"
     else
         failed=$((failed + 1))
         failures+=("$name")
+        echo "== $name: FAILED in $((SECONDS - start)) s"
     fi
 }
 
@@ -61,6 +63,7 @@ for f in regression.diffs test/output_iso/regression.diffs output_iso/regression
 done
 
 echo
+echo "total time: ${SECONDS} s"
 if [ $failed -gt 0 ]; then
     echo "failed suites: ${failures[*]}"
 fi
