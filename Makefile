@@ -18,7 +18,10 @@ OBJS = \
 	src/shmem.o \
 	src/gate.o \
 	src/deploy.o \
-	src/worker.o
+	src/worker.o \
+	src/trigger.o \
+	src/expand.o \
+	src/backfill.o
 
 DATA = $(wildcard zerodown--*.sql)
 PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"
