@@ -193,6 +193,8 @@ static bool side_changed(ColumnSide *side, TupleTableSlot *before,
 						 TupleTableSlot *after);
 static bool columns_changed(int n, int *attnums, int16 *typlen, bool *byval,
 							TupleTableSlot *before, TupleTableSlot *after);
+static HeapTuple fill_unchanged(TriggerCache *entry, TriggerData *trigdata,
+								HeapTuple tuple);
 static HeapTuple compute_side(TriggerCache *entry, ColumnSide *target,
 							  Relation rel, HeapTuple tuple,
 							  TupleTableSlot *slot);
@@ -284,13 +286,64 @@ zd_dualwrite_column(PG_FUNCTION_ARGS)
 								 tuple, slot);
 			break;
 		case DIRECTION_DOWN:
-			tuple = compute_side(entry, &entry->old, trigdata->tg_relation,
-								 tuple, slot);
+			if (TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) && entry->new.n > 1)
+				tuple = fill_unchanged(entry, trigdata, tuple);
+			else
+				tuple = compute_side(entry, &entry->old, trigdata->tg_relation,
+									 tuple, slot);
 			break;
 		case DIRECTION_NONE:
 			break;
 	}
 	return PointerGetDatum(tuple);
+}
+
+/*
+ * The new version updated some of the new columns of a row that was never
+ * filled (the backfill has not reached it, and no write since computed its
+ * new columns): the new columns it left alone are NULL only because nobody
+ * computed them yet.  Compute those from the old row first, then the old
+ * columns from the result, so that down does not read the NULLs.
+ */
+static HeapTuple
+fill_unchanged(TriggerCache *entry, TriggerData *trigdata, HeapTuple tuple)
+{
+	Relation	rel = trigdata->tg_relation;
+	TupleTableSlot *before = trigdata->tg_trigslot;
+	TupleTableSlot *after = trigdata->tg_newslot;
+	TupleTableSlot *filled;
+	HeapTuple	computed;
+	HeapTuple	result;
+	Datum	   *values;
+	bool	   *isnull;
+	bool	   *replace;
+	int			i;
+
+	if (side_set(&entry->new, before) || !side_set(&entry->old, before))
+		return compute_side(entry, &entry->old, rel, tuple, after);
+
+	/* up over the old row, kept only for the columns the update left alone */
+	computed = compute_side(entry, &entry->new, rel, trigdata->tg_trigtuple, before);
+	values = palloc(RelationGetDescr(rel)->natts * sizeof(Datum));
+	isnull = palloc(RelationGetDescr(rel)->natts * sizeof(bool));
+	replace = palloc0(RelationGetDescr(rel)->natts * sizeof(bool));
+	heap_deform_tuple(computed, RelationGetDescr(rel), values, isnull);
+	for (i = 0; i < entry->new.n; i++)
+	{
+		int			attnum = entry->new.attnums[i];
+
+		if (!columns_changed(1, &attnum, &entry->new.typlen[i],
+							 &entry->new.byval[i], before, after))
+			replace[attnum - 1] = true;
+	}
+	tuple = heap_modify_tuple(tuple, RelationGetDescr(rel), values, isnull, replace);
+
+	/* then down over that row */
+	filled = MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(tuple, filled, false);
+	result = compute_side(entry, &entry->old, rel, tuple, filled);
+	ExecDropSingleTupleTableSlot(filled);
+	return result;
 }
 
 /*
