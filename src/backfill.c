@@ -43,6 +43,7 @@
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "backfill.h"
 #include "catalog.h"
@@ -68,6 +69,8 @@ typedef struct Backfill
 	char	   *write_next;
 	char	   *lock_first;		/* table expansions: lock the batch's parents */
 	char	   *lock_next;
+	Oid			key_input;		/* the key type's input function */
+	Oid			key_ioparam;
 	TimestampTz run_started;
 	int64		run_rows;
 	int64		rows_done;
@@ -97,8 +100,9 @@ static ErrorData *try_batch(Backfill *b, BatchResult *result);
 static void batch_work(Backfill *b, BatchResult *result, TimestampTz started);
 static int64 fill_columns(Backfill *b, const char *lower, const char *upper);
 static int64 fill_children(Backfill *b, const char *lower, const char *upper);
-static int64 execute_range(const char *sql, const char *lower,
+static int64 execute_range(Backfill *b, const char *sql, const char *lower,
 						   const char *upper, int expected);
+static Datum key_datum(Backfill *b, const char *text);
 static void report_progress(Backfill *b, bool force);
 static double rows_per_second(Backfill *b);
 static void commit_batch(Backfill *b);
@@ -257,8 +261,10 @@ run_backfill(Backfill *b)
 
 /*
  * The statements of a batch.  $1 is the last key done, $2 the batch's end
- * key (or the watermark), both as text cast to the key's type; the "first"
- * forms have no lower bound.
+ * key (or the watermark), both of the key's type; the "first" forms have no
+ * lower bound.  Operators are named with their schema, so the statements
+ * mean the same under any search_path, while the session's search_path
+ * stays in force for the application triggers the batch fires.
  */
 static void
 prepare_statements(Backfill *b)
@@ -266,35 +272,34 @@ prepare_statements(Backfill *b)
 	ZdExpansion *e = b->e;
 	char	   *table = ZdQualifiedName(e->relid);
 	char	   *key = pstrdup(quote_identifier(e->key_column));
-	char	   *type = format_type_be(e->key_type);
-	char	   *lower = psprintf("%s > $1::%s AND ", key, type);
+	char	   *gt = ZdTypeOperator(e->key_type, TYPECACHE_GT_OPR);
+	char	   *eq = ZdTypeOperator(e->key_type, TYPECACHE_EQ_OPR);
+	char	   *lower = psprintf("%s %s $1 AND ", key, gt);
+	char	   *plower = psprintf("p.%s %s $1 AND ", key, gt);
 	StringInfoData sql;
 	ListCell   *lc;
 	int			pass;
 
-	b->select_first = psprintf("SELECT max(k)::text, count(*) FROM (SELECT %s AS k FROM %s WHERE %s <= $2::%s ORDER BY %s LIMIT %d) b",
-							   key, table, key, type, key, b->batch_size);
-	b->select_next = psprintf("SELECT max(k)::text, count(*) FROM (SELECT %s AS k FROM %s WHERE %s%s <= $2::%s ORDER BY %s LIMIT %d) b",
-							  key, table, lower, key, type, key, b->batch_size);
+	b->select_first = psprintf("SELECT %s FROM %s WHERE NOT (%s %s $2) ORDER BY %s LIMIT %d",
+							   key, table, key, gt, key, b->batch_size);
+	b->select_next = psprintf("SELECT %s FROM %s WHERE %sNOT (%s %s $2) ORDER BY %s LIMIT %d",
+							  key, table, lower, key, gt, key, b->batch_size);
 
 	for (pass = 0; pass < 2; pass++)
 	{
-		const char *range = pass == 0 ? "" : lower;
-
 		initStringInfo(&sql);
 		if (e->column)
 		{
 			/* the trigger computes the new columns of each row it sees */
-			appendStringInfo(&sql, "UPDATE %s SET %s = %s WHERE %s%s <= $2::%s",
+			appendStringInfo(&sql, "UPDATE %s SET %s = %s WHERE %sNOT (%s %s $2)",
 							 table, quote_identifier(linitial(e->new_columns)),
 							 quote_identifier(linitial(e->new_columns)),
-							 range, key, type);
+							 pass == 0 ? "" : lower, key, gt);
 			foreach(lc, e->new_columns)
 				appendStringInfo(&sql, " AND %s IS NULL", quote_identifier(lfirst(lc)));
 		}
 		else
 		{
-			ListCell   *lc2;
 			char	   *child = ZdQualifiedName(e->child);
 
 			/* a parent with values and no child row gets one */
@@ -305,29 +310,35 @@ prepare_statements(Backfill *b)
 			appendStringInfo(&sql, ") SELECT p.%s", key);
 			foreach(lc, e->old_columns)
 				appendStringInfo(&sql, ", p.%s", quote_identifier(lfirst(lc)));
-			appendStringInfo(&sql, " FROM %s p WHERE %sp.%s <= $2::%s AND (",
-							 table, pass == 0 ? "" : psprintf("p.%s > $1::%s AND ", key, type),
-							 key, type);
-			forboth(lc, e->old_columns, lc2, e->new_columns)
+			appendStringInfo(&sql, " FROM %s p WHERE %sNOT (p.%s %s $2) AND (",
+							 table, pass == 0 ? "" : plower, key, gt);
+			foreach(lc, e->old_columns)
 				appendStringInfo(&sql, "%sp.%s IS NOT NULL",
 								 foreach_current_index(lc) > 0 ? " OR " : "",
 								 quote_identifier(lfirst(lc)));
-			appendStringInfo(&sql, ") AND NOT EXISTS (SELECT FROM %s c WHERE c.%s = p.%s)",
-							 child, quote_identifier(e->child_key), key);
+			appendStringInfo(&sql, ") AND NOT EXISTS (SELECT FROM %s c WHERE c.%s %s p.%s)",
+							 child, quote_identifier(e->child_key), eq, key);
 
 			/* first lock the batch's parents, as the child's trigger does */
 			if (pass == 0)
-				b->lock_first = psprintf("SELECT FROM %s p WHERE p.%s <= $2::%s FOR NO KEY UPDATE",
-										 table, key, type);
+				b->lock_first = psprintf("SELECT FROM %s p WHERE NOT (p.%s %s $2) FOR NO KEY UPDATE OF p",
+										 table, key, gt);
 			else
-				b->lock_next = psprintf("SELECT FROM %s p WHERE p.%s > $1::%s AND p.%s <= $2::%s FOR NO KEY UPDATE",
-										table, key, type, key, type);
+				b->lock_next = psprintf("SELECT FROM %s p WHERE %sNOT (p.%s %s $2) FOR NO KEY UPDATE OF p",
+										table, plower, key, gt);
 		}
 		if (pass == 0)
 			b->write_first = sql.data;
 		else
 			b->write_next = sql.data;
 	}
+}
+
+/* a key, kept as text, as a value of the key's type */
+static Datum
+key_datum(Backfill *b, const char *text)
+{
+	return OidInputFunctionCall(b->key_input, (char *) text, b->key_ioparam, -1);
 }
 
 /*
@@ -359,14 +370,16 @@ start_run(Backfill *b)
 					 errhint("Add a primary key in a patch (CREATE UNIQUE INDEX CONCURRENTLY, then ALTER TABLE ... ADD PRIMARY KEY USING INDEX), then call zd_backfill again.")));
 
 		/* rows inserted since the expansion are visited too: they are right */
-		ret = SPI_execute(psprintf("SELECT max(%s)::text FROM %s",
+		ret = SPI_execute(psprintf("SELECT %s FROM %s ORDER BY 1 DESC LIMIT 1",
 								   quote_identifier(e->key_column),
 								   ZdQualifiedName(e->relid)), false, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not read the highest key: %s", SPI_result_code_string(ret));
-		e->watermark = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		e->watermark = SPI_processed == 1 ?
+			SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1) : NULL;
 		SPI_freetuptable(SPI_tuptable);
 	}
+	getTypeInputInfo(e->key_type, &b->key_input, &b->key_ioparam);
 
 	if (!e->rows_total_known)
 	{
@@ -374,15 +387,15 @@ start_run(Backfill *b)
 			e->rows_total = 0;
 		else
 		{
-			Oid			argtypes[1] = {TEXTOID};
+			Oid			argtypes[1] = {e->key_type};
 			Datum		args[1];
 			bool		isnull;
 
-			args[0] = CStringGetTextDatum(e->watermark);
-			ret = SPI_execute_with_args(psprintf("SELECT count(*) FROM %s WHERE %s <= $1::%s",
+			args[0] = key_datum(b, e->watermark);
+			ret = SPI_execute_with_args(psprintf("SELECT pg_catalog.count(*) FROM %s WHERE NOT (%s %s $1)",
 												 ZdQualifiedName(e->relid),
 												 quote_identifier(e->key_column),
-												 format_type_be(e->key_type)),
+												 ZdTypeOperator(e->key_type, TYPECACHE_GT_OPR)),
 										1, argtypes, args, NULL, false, 1);
 			if (ret != SPI_OK_SELECT || SPI_processed != 1)
 				elog(ERROR, "could not count the rows to backfill: %s",
@@ -458,8 +471,8 @@ run_batch(Backfill *b, BatchResult *result)
 }
 
 /*
- * One attempt at a batch, in a subtransaction under zerodown.lock_timeout
- * and the pinned search_path.  Returns the error, or NULL.
+ * One attempt at a batch, in a subtransaction under zerodown.lock_timeout.
+ * Returns the error, or NULL.
  */
 static ErrorData *
 try_batch(Backfill *b, BatchResult *result)
@@ -478,9 +491,6 @@ try_batch(Backfill *b, BatchResult *result)
 
 		(void) set_config_option("lock_timeout",
 								 psprintf("%d", zerodown_lock_timeout),
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) set_config_option("search_path", ZD_PINNED_SEARCH_PATH,
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 		batch_work(b, result, started);
@@ -509,7 +519,6 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 	const char *lower = e->last_key;
 	Oid			types[8] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, FLOAT8OID, FLOAT8OID};
 	Datum		values[8];
-	bool		isnull;
 	int			ret;
 	double		ms;
 
@@ -537,20 +546,21 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 
 	/* the batch: the next batch_size keys up to the watermark */
 	{
-		Oid			argtypes[2] = {TEXTOID, TEXTOID};
+		Oid			argtypes[2] = {e->key_type, e->key_type};
 		Datum		args[2];
 		char		nulls[2] = {' ', ' '};
 
-		args[0] = lower ? CStringGetTextDatum(lower) : (Datum) 0;
+		args[0] = lower ? key_datum(b, lower) : (Datum) 0;
 		nulls[0] = lower ? ' ' : 'n';
-		args[1] = CStringGetTextDatum(e->watermark);
+		args[1] = key_datum(b, e->watermark);
 		ret = SPI_execute_with_args(lower ? b->select_next : b->select_first,
-									2, argtypes, args, nulls, false, 1);
-		if (ret != SPI_OK_SELECT || SPI_processed != 1)
+									2, argtypes, args, nulls, false, 0);
+		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not find the next batch: %s", SPI_result_code_string(ret));
-		result->visited = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 2, &isnull));
-		result->end_key = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		result->visited = (int64) SPI_processed;
+		if (SPI_processed > 0)
+			result->end_key = SPI_getvalue(SPI_tuptable->vals[SPI_processed - 1],
+										   SPI_tuptable->tupdesc, 1);
 		SPI_freetuptable(SPI_tuptable);
 	}
 	if (result->visited == 0)
@@ -563,7 +573,7 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 		result->written = fill_columns(b, lower, result->end_key);
 	else
 	{
-		(void) execute_range(lower ? b->lock_next : b->lock_first, lower,
+		(void) execute_range(b, lower ? b->lock_next : b->lock_first, lower,
 							 result->end_key, SPI_OK_SELECT);
 		result->written = fill_children(b, lower, result->end_key);
 	}
@@ -607,7 +617,7 @@ fill_columns(Backfill *b, const char *lower, const char *upper)
 	ZdBackfillExpansion = b->e->id;
 	PG_TRY();
 	{
-		written = execute_range(lower ? b->write_next : b->write_first,
+		written = execute_range(b, lower ? b->write_next : b->write_first,
 								lower, upper, SPI_OK_UPDATE);
 	}
 	PG_FINALLY();
@@ -630,7 +640,7 @@ fill_children(Backfill *b, const char *lower, const char *upper)
 	ZdMirrorBegin(b->e->id);
 	PG_TRY();
 	{
-		written = execute_range(lower ? b->write_next : b->write_first,
+		written = execute_range(b, lower ? b->write_next : b->write_first,
 								lower, upper, SPI_OK_INSERT);
 	}
 	PG_FINALLY();
@@ -643,18 +653,18 @@ fill_children(Backfill *b, const char *lower, const char *upper)
 
 /* run a batch statement over (lower, upper]; returns the rows it processed */
 static int64
-execute_range(const char *sql, const char *lower, const char *upper,
-			  int expected)
+execute_range(Backfill *b, const char *sql, const char *lower,
+			  const char *upper, int expected)
 {
-	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Oid			argtypes[2] = {b->e->key_type, b->e->key_type};
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
 	int			ret;
 	int64		processed;
 
-	args[0] = lower ? CStringGetTextDatum(lower) : (Datum) 0;
+	args[0] = lower ? key_datum(b, lower) : (Datum) 0;
 	nulls[0] = lower ? ' ' : 'n';
-	args[1] = CStringGetTextDatum(upper);
+	args[1] = key_datum(b, upper);
 	ret = SPI_execute_with_args(sql, 2, argtypes, args, nulls, false, 0);
 	if (ret != expected)
 		elog(ERROR, "unexpected result %s of: %s", SPI_result_code_string(ret), sql);

@@ -114,6 +114,7 @@ static void check_table_statements(Relation parent, Relation child,
 								   const char *child_key,
 								   const char *child_pk, List *parent_cols,
 								   List *child_cols);
+static void check_statement(const char *sql, int nargs, Oid *types);
 static void drop_triggers(Oid relid, List *triggers);
 static void drop_columns(Oid relid, List *columns);
 static void set_state(int64 id, const char *state);
@@ -940,13 +941,15 @@ ZdPrimaryKeyColumn(Relation rel, Oid *keytype)
 static char *
 read_watermark(Oid relid, const char *key)
 {
-	char	   *sql = psprintf("SELECT max(%s)::text FROM %s",
+	char	   *sql = psprintf("SELECT %s FROM %s ORDER BY 1 DESC LIMIT 1",
 							   quote_identifier(key), ZdQualifiedName(relid));
 	int			ret = SPI_execute(sql, false, 1);
 
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the highest key of %s: %s",
 			 ZdQualifiedName(relid), SPI_result_code_string(ret));
+	if (SPI_processed == 0)
+		return NULL;
 	return SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 }
 
@@ -1186,7 +1189,7 @@ check_table_statements(Relation parent, Relation child, const char *parent_key,
 	Oid		   *types = palloc((n + 1) * sizeof(Oid));
 	char	   *parent_name = ZdQualifiedName(RelationGetRelid(parent));
 	char	   *child_name = ZdQualifiedName(RelationGetRelid(child));
-	int			nestlevel;
+	Oid			child_pk_type;
 	int			side;
 	int			i;
 
@@ -1197,27 +1200,31 @@ check_table_statements(Relation parent, Relation child, const char *parent_key,
 		types[i + 1] = TupleDescAttr(RelationGetDescr(parent), attnum_of(parent, pcols[i]) - 1)->atttypid;
 	}
 	types[0] = TupleDescAttr(RelationGetDescr(parent), attnum_of(parent, parent_key) - 1)->atttypid;
+	child_pk_type = TupleDescAttr(RelationGetDescr(child), attnum_of(child, child_pk) - 1)->atttypid;
 
-	nestlevel = ZdPinSearchPath();
 	for (side = 0; side < 2; side++)
 	{
-		char	   *write_sql;
-		char	   *other_sql;
-		SPIPlanPtr	plan;
+		ZdTableSql	sql;
 
 		ZdTableStatements(side == 0, parent_name, child_name, parent_key,
-						  child_key, child_pk, n, pcols, ccols, &write_sql,
-						  &other_sql);
-		plan = SPI_prepare(write_sql, side == 0 ? n + 1 : 1, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_freeplan(plan);
-		plan = SPI_prepare(other_sql, 1, types);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-		SPI_freeplan(plan);
+						  child_key, child_pk, types[0], child_pk_type, n,
+						  pcols, ccols, &sql);
+		check_statement(sql.write, n + 1, types);
+		check_statement(sql.other, 1, types);
+		if (sql.read != NULL)
+			check_statement(sql.read, 1, types);
 	}
-	ZdUnpinSearchPath(nestlevel);
+}
+
+/* prepare a statement only to see that it is valid */
+static void
+check_statement(const char *sql, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	SPI_freeplan(plan);
 }
 
 static void

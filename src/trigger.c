@@ -51,6 +51,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_operator.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -76,6 +77,7 @@
 #include "utils/regproc.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
+#include "utils/typcache.h"
 
 #include "trigger.h"
 
@@ -143,15 +145,16 @@ typedef struct TriggerCache
 	bool	   *mapped_byval;
 	int			key_attnum;		/* parent: its key; child: the foreign key */
 	int			child_pk_attnum;	/* child: its own key */
-	SPIPlanPtr	plan_write;		/* parent: upsert child; child: resync parent */
+	SPIPlanPtr	plan_write;		/* parent: upsert child; child: update parent */
 	SPIPlanPtr	plan_other;		/* parent: delete children; child: lock parent */
+	SPIPlanPtr	plan_read;		/* child: parent's and primary child's values */
 } TriggerCache;
 
 /* what a stale entry leaves behind until the end of the transaction */
 typedef struct Retired
 {
 	MemoryContext cxt;
-	SPIPlanPtr	plans[2];
+	SPIPlanPtr	plans[3];
 } Retired;
 
 /* an expression being parsed, for the error context */
@@ -200,6 +203,7 @@ static HeapTuple compute_side(TriggerCache *entry, ColumnSide *target,
 							  TupleTableSlot *slot);
 static void run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues,
 					   Datum *values, bool *isnull, int expected);
+static void resync_parent(TriggerCache *entry, Datum key);
 static void expression_error_callback(void *arg);
 static bool contains_system_column(Node *node, void *context);
 static bool collect_functions(Node *node, void *context);
@@ -488,12 +492,8 @@ zd_dualwrite_child(PG_FUNCTION_ARGS)
 
 	for (i = 0; i < 2; i++)
 	{
-		if (keynull[i])
-			continue;
-		run_mirror(entry, entry->plan_other, 1, &keys[i], &keynull[i],
-				   SPI_OK_SELECT);
-		run_mirror(entry, entry->plan_write, 1, &keys[i], &keynull[i],
-				   SPI_OK_UPDATE);
+		if (!keynull[i])
+			resync_parent(entry, keys[i]);
 	}
 	return PointerGetDatum(NULL);
 }
@@ -626,8 +626,8 @@ compute_side(TriggerCache *entry, ColumnSide *target, Relation rel,
 }
 
 /*
- * Run one of a table trigger's statements: as the owner of the table it
- * writes, under the pinned search_path, with the mirroring guard up.
+ * Run one of the parent trigger's statements: as the owner of the table it
+ * writes, with the mirroring guard up.
  */
 static void
 run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
@@ -636,7 +636,6 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
 	char	   *nulls = palloc(nvalues + 1);
 	Oid			save_userid;
 	int			save_sec_context;
-	int			nestlevel;
 	int			ret;
 	int			i;
 
@@ -650,7 +649,6 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
 	SetUserIdAndSecContext(entry->other_owner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
-	nestlevel = ZdPinSearchPath();
 	ZdMirrorBegin(entry->expansion);
 	PG_TRY();
 	{
@@ -664,7 +662,87 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
 		ZdMirrorEnd(entry->expansion);
 	}
 	PG_END_TRY();
-	ZdUnpinSearchPath(nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "SPI_finish failed");
+}
+
+/*
+ * Bring one parent in step with its primary child row: lock the parent row
+ * (so that writers of the same parent take turns), then, under a snapshot
+ * taken after the lock, read the parent's values and its primary child's,
+ * and update the parent when they differ.  As the parent's owner, with the
+ * mirroring guard up.
+ */
+static void
+resync_parent(TriggerCache *entry, Datum key)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(entry->other_owner,
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_NOFORCE_RLS);
+	ZdMirrorBegin(entry->expansion);
+	PG_TRY();
+	{
+		int			n = entry->nmapped;
+		Datum	   *values = palloc((n + 1) * sizeof(Datum));
+		char	   *nulls = palloc(n + 2);
+		bool		differ = false;
+		int			ret;
+		int			i;
+
+		ret = SPI_execute_plan(entry->plan_other, &key, NULL, false, 0);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "zerodown dual-write trigger: SPI_execute_plan returned %s",
+				 SPI_result_code_string(ret));
+		ret = SPI_execute_plan(entry->plan_read, &key, NULL, false, 1);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "zerodown dual-write trigger: SPI_execute_plan returned %s",
+				 SPI_result_code_string(ret));
+
+		/* no parent row: it is being deleted, with its children */
+		if (SPI_processed == 1)
+		{
+			HeapTuple	row = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+
+			values[0] = key;
+			nulls[0] = ' ';
+			for (i = 0; i < n; i++)
+			{
+				bool		pnull;
+				bool		cnull;
+				Datum		pvalue = SPI_getbinval(row, desc, i + 1, &pnull);
+				Datum		cvalue = SPI_getbinval(row, desc, n + i + 1, &cnull);
+
+				if (pnull != cnull ||
+					(!pnull && !datum_image_eq(pvalue, cvalue,
+											   entry->mapped_byval[i],
+											   entry->mapped_typlen[i])))
+					differ = true;
+				values[i + 1] = cvalue;
+				nulls[i + 1] = cnull ? 'n' : ' ';
+			}
+			nulls[n + 1] = '\0';
+			if (differ)
+			{
+				ret = SPI_execute_plan(entry->plan_write, values, nulls, false, 0);
+				if (ret != SPI_OK_UPDATE)
+					elog(ERROR, "zerodown dual-write trigger: SPI_execute_plan returned %s",
+						 SPI_result_code_string(ret));
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		ZdMirrorEnd(entry->expansion);
+	}
+	PG_END_TRY();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
@@ -952,6 +1030,7 @@ retire_entry(TriggerCache *entry)
 	r->cxt = entry->cxt;
 	r->plans[0] = entry->plan_write;
 	r->plans[1] = entry->plan_other;
+	r->plans[2] = entry->plan_read;
 	retired = lappend(retired, r);
 	MemoryContextSwitchTo(oldcontext);
 
@@ -1094,14 +1173,12 @@ build_table_entry(TriggerCache *entry, TriggerData *trigdata)
 	char	  **parent_cols = args + 6;
 	char	  **child_cols;
 	char	  **mine;
-	char	   *parent_name;
-	char	   *child_name;
+	char	   *this_name;
+	ZdTableSql sql;
 	HeapTuple	classtup;
-	char	   *write_sql;
-	char	   *other_sql;
 	Oid		   *types;
+	Oid			child_pk_type;
 	MemoryContext oldcontext;
-	int			nestlevel;
 	int			n;
 	int			i;
 
@@ -1116,7 +1193,6 @@ build_table_entry(TriggerCache *entry, TriggerData *trigdata)
 	mine = parent ? parent_cols : child_cols;
 
 	oldcontext = MemoryContextSwitchTo(entry->cxt);
-	nestlevel = ZdPinSearchPath();
 
 	entry->other_relid = RangeVarGetRelid(makeRangeVarFromNameList(stringToQualifiedNameList(other)),
 										  NoLock, true);
@@ -1151,111 +1227,165 @@ build_table_entry(TriggerCache *entry, TriggerData *trigdata)
 	entry->key_attnum = column_attnum(rel, parent ? parent_key : child_key,
 									  entry->expansion);
 	types[0] = SPI_gettypeid(RelationGetDescr(rel), entry->key_attnum);
-	if (!parent)
+	if (parent)
+	{
+		AttrNumber	attnum = get_attnum(entry->other_relid, child_pk);
+
+		if (attnum == InvalidAttrNumber)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("column \"%s\" of relation %s does not exist", child_pk, other),
+					 errdetail("The dual-write trigger of zerodown expansion " INT64_FORMAT " needs it.",
+							   entry->expansion)));
+		child_pk_type = get_atttype(entry->other_relid, attnum);
+	}
+	else
+	{
 		entry->child_pk_attnum = column_attnum(rel, child_pk, entry->expansion);
+		child_pk_type = SPI_gettypeid(RelationGetDescr(rel), entry->child_pk_attnum);
+	}
 
-	parent_name = parent ? quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-													  RelationGetRelationName(rel)) :
-		pstrdup(other);
-	child_name = parent ? pstrdup(other) :
-		quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
-								   RelationGetRelationName(rel));
-
-	ZdTableStatements(parent, parent_name, child_name, parent_key, child_key,
-					  child_pk, n, parent_cols, child_cols, &write_sql, &other_sql);
+	this_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										   RelationGetRelationName(rel));
+	ZdTableStatements(parent, parent ? this_name : other, parent ? other : this_name,
+					  parent_key, child_key, child_pk, types[0], child_pk_type,
+					  n, parent_cols, child_cols, &sql);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	entry->plan_write = prepare_kept(write_sql, parent ? n + 1 : 1, types);
-	entry->plan_other = prepare_kept(other_sql, 1, types);
+	if (parent)
+	{
+		entry->plan_write = prepare_kept(sql.write, n + 1, types);
+		entry->plan_other = prepare_kept(sql.other, 1, types);
+	}
+	else
+	{
+		entry->plan_other = prepare_kept(sql.other, 1, types);
+		entry->plan_read = prepare_kept(sql.read, 1, types);
+		entry->plan_write = prepare_kept(sql.write, n + 1, types);
+	}
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 
-	ZdUnpinSearchPath(nestlevel);
 	MemoryContextSwitchTo(oldcontext);
 }
 
 /*
- * The statements of a table expansion's triggers.  The parent's: write_sql
- * upserts the primary child row ($1 the key, $2.. the mapped values: update
- * it when the values differ, insert one when there is none and some value
- * is set), other_sql deletes the children ($1).  The child's: other_sql
- * locks the parent row ($1), write_sql then copies the primary child row's
- * values into it when they differ.  All names come qualified and quoted or
- * are quoted here.
+ * "OPERATOR(schema.op)" for the default btree equality (or greater-than)
+ * operator of a type, so that a statement means the same under any
+ * search_path, as PostgreSQL's foreign key triggers write theirs.
+ */
+char *
+ZdTypeOperator(Oid typid, int which)
+{
+	TypeCacheEntry *typentry = lookup_type_cache(typid, which);
+	Oid			opr = which == TYPECACHE_EQ_OPR ? typentry->eq_opr : typentry->gt_opr;
+	HeapTuple	tuple;
+	Form_pg_operator form;
+	char	   *result;
+
+	if (!OidIsValid(opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("type %s has no default btree operator class", format_type_be(typid)),
+				 errhint("A key column must be of a type that can be compared and sorted.")));
+	tuple = SearchSysCache1(OPEROID, ObjectIdGetDatum(opr));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for operator %u", opr);
+	form = (Form_pg_operator) GETSTRUCT(tuple);
+	result = psprintf("OPERATOR(%s.%s)",
+					  quote_identifier(get_namespace_name(form->oprnamespace)),
+					  NameStr(form->oprname));
+	ReleaseSysCache(tuple);
+	return result;
+}
+
+/*
+ * The statements of a table expansion's triggers; $1 is always the parent's
+ * key.  The parent's: write upserts the primary child row ($2.. the mapped
+ * values: update it, or insert one when there is none and some value is
+ * set); other deletes the parent's children.  The child's: other locks the
+ * parent row; read returns the parent's mapped values and its primary
+ * child's; write sets the parent's ($2.. the values).  Table names come
+ * qualified and quoted; operators are named with their schema.
  */
 void
 ZdTableStatements(bool parent, const char *parent_name, const char *child_name,
 				  const char *parent_key, const char *child_key,
-				  const char *child_pk, int n, char **parent_cols,
-				  char **child_cols, char **write_sql, char **other_sql)
+				  const char *child_pk, Oid key_type, Oid child_pk_type,
+				  int n, char **parent_cols, char **child_cols,
+				  ZdTableSql *sql)
 {
-	StringInfoData sql;
+	StringInfoData buf;
+	char	   *key_eq = ZdTypeOperator(key_type, TYPECACHE_EQ_OPR);
+	char	   *pk_eq = ZdTypeOperator(child_pk_type, TYPECACHE_EQ_OPR);
+	char	   *pk = pstrdup(quote_identifier(child_pk));
 	int			i;
 
-	initStringInfo(&sql);
+	memset(sql, 0, sizeof(ZdTableSql));
+	initStringInfo(&buf);
 	if (parent)
 	{
-		appendStringInfo(&sql,
-						 "WITH p AS (SELECT c.%s FROM %s c WHERE c.%s = $1 ORDER BY c.%s LIMIT 1 FOR UPDATE OF c),"
+		appendStringInfo(&buf,
+						 "WITH p AS (SELECT c.%s FROM %s c WHERE c.%s %s $1 ORDER BY c.%s LIMIT 1 FOR UPDATE OF c),"
 						 " u AS (UPDATE %s c SET ",
-						 quote_identifier(child_pk), child_name,
-						 quote_identifier(child_key), quote_identifier(child_pk),
+						 pk, child_name, quote_identifier(child_key), key_eq, pk,
 						 child_name);
 		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, "%s%s = $%d", i > 0 ? ", " : "",
+			appendStringInfo(&buf, "%s%s = $%d", i > 0 ? ", " : "",
 							 quote_identifier(child_cols[i]), i + 2);
-		appendStringInfo(&sql, " FROM p WHERE c.%s = p.%s AND (",
-						 quote_identifier(child_pk), quote_identifier(child_pk));
+		appendStringInfo(&buf, " FROM p WHERE c.%s %s p.%s RETURNING 1)"
+						 " INSERT INTO %s (%s",
+						 pk, pk_eq, pk, child_name, quote_identifier(child_key));
 		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, "%sc.%s IS DISTINCT FROM $%d", i > 0 ? " OR " : "",
-							 quote_identifier(child_cols[i]), i + 2);
-		appendStringInfo(&sql, ") RETURNING 1) INSERT INTO %s (%s",
-						 child_name, quote_identifier(child_key));
+			appendStringInfo(&buf, ", %s", quote_identifier(child_cols[i]));
+		appendStringInfoString(&buf, ") SELECT $1");
 		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, ", %s", quote_identifier(child_cols[i]));
-		appendStringInfoString(&sql, ") SELECT $1");
+			appendStringInfo(&buf, ", $%d", i + 2);
+		appendStringInfoString(&buf, " WHERE NOT EXISTS (SELECT FROM p) AND (");
 		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, ", $%d", i + 2);
-		appendStringInfoString(&sql, " WHERE NOT EXISTS (SELECT FROM p) AND (");
-		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, "%s$%d IS NOT NULL", i > 0 ? " OR " : "", i + 2);
-		appendStringInfoChar(&sql, ')');
-		*write_sql = pstrdup(sql.data);
+			appendStringInfo(&buf, "%s$%d IS NOT NULL", i > 0 ? " OR " : "", i + 2);
+		appendStringInfoChar(&buf, ')');
+		sql->write = pstrdup(buf.data);
 
-		resetStringInfo(&sql);
-		appendStringInfo(&sql, "DELETE FROM %s c WHERE c.%s = $1",
-						 child_name, quote_identifier(child_key));
-		*other_sql = pstrdup(sql.data);
+		resetStringInfo(&buf);
+		appendStringInfo(&buf, "DELETE FROM %s c WHERE c.%s %s $1",
+						 child_name, quote_identifier(child_key), key_eq);
+		sql->other = pstrdup(buf.data);
 	}
 	else
 	{
-		appendStringInfo(&sql,
-						 "SELECT 1 FROM %s p WHERE p.%s = $1 FOR NO KEY UPDATE OF p",
-						 parent_name, quote_identifier(parent_key));
-		*other_sql = pstrdup(sql.data);
+		appendStringInfo(&buf,
+						 "SELECT FROM %s p WHERE p.%s %s $1 FOR NO KEY UPDATE OF p",
+						 parent_name, quote_identifier(parent_key), key_eq);
+		sql->other = pstrdup(buf.data);
 
-		resetStringInfo(&sql);
-		appendStringInfo(&sql, "UPDATE %s p SET ", parent_name);
+		resetStringInfo(&buf);
+		appendStringInfoString(&buf, "SELECT ");
 		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, "%s%s = s.%s", i > 0 ? ", " : "",
-							 quote_identifier(parent_cols[i]),
-							 quote_identifier(child_cols[i]));
-		appendStringInfoString(&sql, " FROM (SELECT $1 AS k) k LEFT JOIN LATERAL (SELECT ");
+			appendStringInfo(&buf, "p.%s, ", quote_identifier(parent_cols[i]));
 		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, "%sc.%s", i > 0 ? ", " : "",
+			appendStringInfo(&buf, "%ss.%s", i > 0 ? ", " : "",
 							 quote_identifier(child_cols[i]));
-		appendStringInfo(&sql, " FROM %s c WHERE c.%s = k.k ORDER BY c.%s LIMIT 1) s ON true"
-						 " WHERE p.%s = k.k AND (",
-						 child_name, quote_identifier(child_key),
-						 quote_identifier(child_pk), quote_identifier(parent_key));
+		appendStringInfo(&buf, " FROM %s p LEFT JOIN LATERAL (SELECT ", parent_name);
 		for (i = 0; i < n; i++)
-			appendStringInfo(&sql, "%sp.%s IS DISTINCT FROM s.%s", i > 0 ? " OR " : "",
-							 quote_identifier(parent_cols[i]),
+			appendStringInfo(&buf, "%sc.%s", i > 0 ? ", " : "",
 							 quote_identifier(child_cols[i]));
-		appendStringInfoChar(&sql, ')');
-		*write_sql = pstrdup(sql.data);
+		appendStringInfo(&buf, " FROM %s c WHERE c.%s %s $1 ORDER BY c.%s LIMIT 1) s ON true"
+						 " WHERE p.%s %s $1",
+						 child_name, quote_identifier(child_key), key_eq, pk,
+						 quote_identifier(parent_key), key_eq);
+		sql->read = pstrdup(buf.data);
+
+		resetStringInfo(&buf);
+		appendStringInfo(&buf, "UPDATE %s p SET ", parent_name);
+		for (i = 0; i < n; i++)
+			appendStringInfo(&buf, "%s%s = $%d", i > 0 ? ", " : "",
+							 quote_identifier(parent_cols[i]), i + 2);
+		appendStringInfo(&buf, " WHERE p.%s %s $1",
+						 quote_identifier(parent_key), key_eq);
+		sql->write = pstrdup(buf.data);
 	}
-	pfree(sql.data);
+	pfree(buf.data);
 }
 
 /* prepare a statement and keep its plan for the life of the entry */
@@ -1336,6 +1466,7 @@ end_of_transaction(XactEvent event, void *arg)
 	HASH_SEQ_STATUS status;
 	TriggerCache *entry;
 	ListCell   *lc;
+	int			i;
 
 	if (event != XACT_EVENT_COMMIT && event != XACT_EVENT_ABORT &&
 		event != XACT_EVENT_PARALLEL_COMMIT && event != XACT_EVENT_PARALLEL_ABORT)
@@ -1351,10 +1482,11 @@ end_of_transaction(XactEvent event, void *arg)
 	{
 		Retired    *r = lfirst(lc);
 
-		if (r->plans[0] != NULL)
-			SPI_freeplan(r->plans[0]);
-		if (r->plans[1] != NULL)
-			SPI_freeplan(r->plans[1]);
+		for (i = 0; i < (int) lengthof(r->plans); i++)
+		{
+			if (r->plans[i] != NULL)
+				SPI_freeplan(r->plans[i]);
+		}
 		MemoryContextDelete(r->cxt);
 		pfree(r);
 	}

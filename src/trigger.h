@@ -37,11 +37,21 @@ extern Expr *ZdCookExpression(Relation rel, const char *source,
 extern char *ZdDeparseExpression(Relation rel, Expr *expr);
 extern int	ZdPinSearchPath(void);
 extern void ZdUnpinSearchPath(int nestlevel);
+/* the statements of a table expansion's trigger on one side */
+typedef struct ZdTableSql
+{
+	char	   *write;
+	char	   *other;
+	char	   *read;			/* the child's side only */
+} ZdTableSql;
+
 extern void ZdTableStatements(bool parent, const char *parent_name,
 							  const char *child_name, const char *parent_key,
 							  const char *child_key, const char *child_pk,
-							  int n, char **parent_cols, char **child_cols,
-							  char **write_sql, char **other_sql);
+							  Oid key_type, Oid child_pk_type, int n,
+							  char **parent_cols, char **child_cols,
+							  ZdTableSql *sql);
+extern char *ZdTypeOperator(Oid typid, int which);
 extern void ZdMirrorBegin(int64 expansion);
 extern void ZdMirrorEnd(int64 expansion);
 
