@@ -39,12 +39,17 @@ REGRESS = \
 	gate \
 	lint \
 	dry_run \
-	check
+	check \
+	expand_column \
+	expand_table \
+	backfill \
+	dualwrite_errors
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
 	align_concurrent \
-	lock_retry
+	lock_retry \
+	dualwrite
 ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests

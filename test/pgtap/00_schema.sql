@@ -49,8 +49,9 @@ SELECT set_eq($$SELECT unnest(extconfig)::regclass::text
                  FROM pg_catalog.pg_extension WHERE extname = 'zerodown'$$,
               ARRAY['zerodown.patches', 'zerodown.applied', 'zerodown.history',
                     'zerodown.history_id_seq', 'zerodown.vars',
-                    'zerodown.deployments', 'zerodown.deployments_id_seq'],
-              'patches, applied, history, vars and deployments (with their sequences) are dumped by pg_dump');
+                    'zerodown.deployments', 'zerodown.deployments_id_seq',
+                    'zerodown.expansions', 'zerodown.expansions_id_seq'],
+              'patches, applied, history, vars, deployments and expansions (with their sequences) are dumped by pg_dump');
 
 SELECT is((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'zerodown'),
           (SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'zerodown'),
@@ -84,7 +85,17 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text
                     'zd_gate_status()',
                     'zd_deploy(integer)',
                     'zd_deploy_wait(bigint,integer)',
-                    'zd_deploy_cancel(bigint)'],
+                    'zd_deploy_cancel(bigint)',
+                    'zd_expand_column(regclass,text,text,text,text,text)',
+                    'zd_expand_columns(regclass,text[],text[],text[],text[],text[])',
+                    'zd_expand_table(regclass,regclass,text,text[],text[])',
+                    'zd_backfill(regclass,text,integer,integer)',
+                    'zd_contract(regclass,text)',
+                    'zd_abort(regclass,text)',
+                    'zd_expansion_status(regclass)',
+                    'zd_dualwrite_column()',
+                    'zd_dualwrite_parent()',
+                    'zd_dualwrite_child()'],
               'the extension installs exactly these functions');
 
 SELECT has_function('public', 'zd_register',
