@@ -44,6 +44,7 @@
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
@@ -114,6 +115,7 @@ static void check_table_statements(Relation parent, Relation child,
 								   const char *child_key,
 								   const char *child_pk, List *parent_cols,
 								   List *child_cols);
+static void check_owner_may(Relation rel, Relation other, AclMode modes);
 static void check_statement(const char *sql, int nargs, Oid *types);
 static void drop_triggers(Oid relid, List *triggers);
 static void drop_columns(Oid relid, List *columns);
@@ -517,6 +519,8 @@ zd_expand_table(PG_FUNCTION_ARGS)
 	check_not_in_active(child_id, child_cols);
 	filled = list_concat_copy(child_cols, list_make1(child_key));
 	check_child_insertable(child, filled);
+	check_owner_may(parent, child, ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE);
+	check_owner_may(child, parent, ACL_SELECT | ACL_UPDATE);
 	check_table_statements(parent, child, parent_key, child_key, child_pk,
 						   parent_cols, child_cols);
 	check_child_index(child, child_key_attnum, child_key, child_pk);
@@ -687,13 +691,13 @@ ZdFindExpansion(Oid relid, const char *target, const char *action, bool lock)
 								" old_columns, new_columns, key_column, child_key, child_pk, triggers,"
 								" child_triggers, watermark, state, last_key, rows_done, rows_total"
 								" FROM " ZD_EXPANSIONS_TABLE
-								" WHERE relid = $1::regclass AND (target = $2 OR $2 = ANY (new_columns) OR child::text = $2)"
+								" WHERE relid = $1::regclass AND (target = $2 OR $2 = ANY (new_columns) OR child::text = $2 OR child_name = $2)"
 								" ORDER BY state IN ('expanded', 'backfilled') DESC, id DESC LIMIT 1 FOR UPDATE" :
 								"SELECT id, kind, relid::oid, table_name, target, child::oid, child_name,"
 								" old_columns, new_columns, key_column, child_key, child_pk, triggers,"
 								" child_triggers, watermark, state, last_key, rows_done, rows_total"
 								" FROM " ZD_EXPANSIONS_TABLE
-								" WHERE relid = $1::regclass AND (target = $2 OR $2 = ANY (new_columns) OR child::text = $2)"
+								" WHERE relid = $1::regclass AND (target = $2 OR $2 = ANY (new_columns) OR child::text = $2 OR child_name = $2)"
 								" ORDER BY state IN ('expanded', 'backfilled') DESC, id DESC LIMIT 1",
 								2, types, values, NULL, false, 1);
 	if (ret != SPI_OK_SELECT)
@@ -1213,6 +1217,38 @@ check_table_statements(Relation parent, Relation child, const char *parent_key,
 		check_statement(sql.other, 1, types);
 		if (sql.read != NULL)
 			check_statement(sql.read, 1, types);
+	}
+}
+
+/*
+ * A trigger's statements run as the owner of its table: that owner must
+ * have each privilege in modes on the other table.
+ */
+static void
+check_owner_may(Relation rel, Relation other, AclMode modes)
+{
+	static const AclMode each[] = {ACL_SELECT, ACL_INSERT, ACL_UPDATE, ACL_DELETE};
+	static const char *const names[] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
+	Oid			owner = rel->rd_rel->relowner;
+	int			i;
+
+	for (i = 0; i < (int) lengthof(each); i++)
+	{
+		if ((modes & each[i]) == 0 ||
+			pg_class_aclcheck(RelationGetRelid(other), owner, each[i]) == ACLCHECK_OK)
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("role \"%s\", the owner of %s, may not %s %s",
+						GetUserNameFromId(owner, false),
+						ZdQualifiedName(RelationGetRelid(rel)), names[i],
+						ZdQualifiedName(RelationGetRelid(other))),
+				 errdetail("The dual-write trigger on %s writes %s as that role.",
+						   ZdQualifiedName(RelationGetRelid(rel)),
+						   ZdQualifiedName(RelationGetRelid(other))),
+				 errhint("GRANT %s ON %s TO %s;", names[i],
+						 ZdQualifiedName(RelationGetRelid(other)),
+						 quote_identifier(GetUserNameFromId(owner, false)))));
 	}
 }
 

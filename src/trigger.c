@@ -29,10 +29,11 @@
  * they touch its primary row.  A child trigger first locks the parent row
  * and then reads the primary child under a new snapshot, so two writers of
  * the same parent are serialised and the last one sees the other's rows.
- * The mirrored statements run as the owner of the table they write (as
- * PostgreSQL's foreign key triggers do), under a pinned search_path, and
- * with a guard up, so that the other side's trigger does not mirror the
- * write back.
+ * The mirrored statements run as the owner of the trigger's table
+ * (zd_expand_table checks that it may write the other table), name every
+ * table and operator with its schema so that no search_path changes what
+ * they mean, and run with a guard up, so that the other side's trigger does
+ * not mirror the write back.
  *
  * The cache of compiled expressions and prepared plans lives in
  * TopMemoryContext, keyed by (trigger OID, table OID).  A relcache
@@ -138,7 +139,7 @@ typedef struct TriggerCache
 
 	/* table expansions */
 	Oid			other_relid;
-	Oid			other_owner;
+	Oid			run_as;			/* the owner of the trigger's table */
 	int			nmapped;
 	int		   *mapped_attnums; /* in this table */
 	int16	   *mapped_typlen;
@@ -626,8 +627,8 @@ compute_side(TriggerCache *entry, ColumnSide *target, Relation rel,
 }
 
 /*
- * Run one of the parent trigger's statements: as the owner of the table it
- * writes, with the mirroring guard up.
+ * Run one of the parent trigger's statements: as the owner of the parent,
+ * with the mirroring guard up.
  */
 static void
 run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
@@ -646,7 +647,7 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(entry->other_owner,
+	SetUserIdAndSecContext(entry->run_as,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
 	ZdMirrorBegin(entry->expansion);
@@ -671,7 +672,7 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
  * Bring one parent in step with its primary child row: lock the parent row
  * (so that writers of the same parent take turns), then, under a snapshot
  * taken after the lock, read the parent's values and its primary child's,
- * and update the parent when they differ.  As the parent's owner, with the
+ * and update the parent when they differ.  As the child's owner, with the
  * mirroring guard up.
  */
 static void
@@ -683,7 +684,7 @@ resync_parent(TriggerCache *entry, Datum key)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(entry->other_owner,
+	SetUserIdAndSecContext(entry->run_as,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 						   SECURITY_NOFORCE_RLS);
 	ZdMirrorBegin(entry->expansion);
@@ -1175,7 +1176,6 @@ build_table_entry(TriggerCache *entry, TriggerData *trigdata)
 	char	  **mine;
 	char	   *this_name;
 	ZdTableSql sql;
-	HeapTuple	classtup;
 	Oid		   *types;
 	Oid			child_pk_type;
 	MemoryContext oldcontext;
@@ -1203,11 +1203,7 @@ build_table_entry(TriggerCache *entry, TriggerData *trigdata)
 				 errdetail("The dual-write trigger of zerodown expansion " INT64_FORMAT " on \"%s\" needs it.",
 						   entry->expansion, RelationGetRelationName(rel)),
 				 errhint("A table of an expansion must not be renamed or dropped until zd_contract or zd_abort ends the expansion.")));
-	classtup = SearchSysCache1(RELOID, ObjectIdGetDatum(entry->other_relid));
-	if (!HeapTupleIsValid(classtup))
-		elog(ERROR, "cache lookup failed for relation %u", entry->other_relid);
-	entry->other_owner = ((Form_pg_class) GETSTRUCT(classtup))->relowner;
-	ReleaseSysCache(classtup);
+	entry->run_as = rel->rd_rel->relowner;
 
 	entry->nmapped = n;
 	entry->mapped_attnums = palloc(n * sizeof(int));

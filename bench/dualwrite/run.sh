@@ -13,8 +13,8 @@
 #    ROUNDS rounds, the variants alternating; the median of each is kept.
 #    Aims: (b) <= 1.5 x (a); (b) <= 0.6 x (c).
 # 2. Single-row updates, pgbench with CLIENTS clients for DURATION seconds,
-#    on a PGBENCH_ROWS-row table with (a) and (b), alternating, ROUNDS rounds
-#    each, the median kept: updates of the old column itself (the trigger
+#    on a PGBENCH_ROWS-row table with (a) and (b), alternating, PGBENCH_ROUNDS
+#    rounds each, the median kept: updates of the old column itself (the trigger
 #    fires and computes the new one), and pgbench-style updates of another
 #    column (balance; the trigger is declared UPDATE OF the expansion's
 #    columns and does not fire).  Aim: the trigger costs under 5% of TPS.
@@ -32,6 +32,7 @@ export ZD_CLUSTER_DIR=${ZD_CLUSTER_DIR:-/tmp/zerodown-bench-dualwrite}
 export ZD_PORT=${ZD_PORT:-5493}
 ROWS=${ROWS:-1000000}
 ROUNDS=${ROUNDS:-3}
+PGBENCH_ROUNDS=${PGBENCH_ROUNDS:-5}
 CLIENTS=${CLIENTS:-8}
 DURATION=${DURATION:-15}
 PGBENCH_ROWS=${PGBENCH_ROWS:-100000}
@@ -68,7 +69,8 @@ q "CREATE TABLE bench_times (part text, variant text, round int, ms numeric)"
 # the table of variant $1, empty, with its trigger
 make_table() {
     local v=$1
-    q "DROP TABLE IF EXISTS bench_$v; DROP FUNCTION IF EXISTS bench_c_up(), bench_c_down()"
+    q "DROP TABLE IF EXISTS bench_$v"
+    [ "$v" != c ] || q "DROP FUNCTION IF EXISTS bench_c_up(), bench_c_down()"
     case $v in
     a)
         q "CREATE TABLE bench_a (id integer PRIMARY KEY, email text, email_normalized text)"
@@ -138,7 +140,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 q "DROP TABLE bench_a, bench_b, bench_c"
 
-echo "== part 2: pgbench single-row UPDATEs, $CLIENTS clients, ${DURATION}s per run, $ROUNDS rounds"
+echo "== part 2: pgbench single-row UPDATEs, $CLIENTS clients, ${DURATION}s per run, $PGBENCH_ROUNDS rounds"
 script=$(mktemp /tmp/zd-bench-dualwrite.XXXXXX.sql)
 for v in a b; do
     make_table "$v"
@@ -149,7 +151,7 @@ done
 # warm the caches and the connections once, unmeasured
 printf '\\set id random(1, %d)\nSELECT email FROM bench_a WHERE id = :id;\n' "$PGBENCH_ROWS" >"$script"
 pgbench -n -c "$CLIENTS" -j 2 -T 3 -f "$script" >/dev/null 2>&1
-for round in $(seq 1 "$ROUNDS"); do
+for round in $(seq 1 "$PGBENCH_ROUNDS"); do
     for workload in email balance; do
         for v in a b; do
             if [ "$workload" = email ]; then
@@ -229,7 +231,7 @@ SQL
 echo "$report"
 {
     echo "bench/dualwrite $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, $(pg_config --version)"
-    echo "ROWS=$ROWS ROUNDS=$ROUNDS CLIENTS=$CLIENTS DURATION=$DURATION PGBENCH_ROWS=$PGBENCH_ROWS BATCH=$BATCH"
+    echo "ROWS=$ROWS ROUNDS=$ROUNDS PGBENCH_ROUNDS=$PGBENCH_ROUNDS CLIENTS=$CLIENTS DURATION=$DURATION PGBENCH_ROWS=$PGBENCH_ROWS BATCH=$BATCH"
     echo "$report"
 } >"$RESULTS/dualwrite.txt"
 echo "(written to bench/results/dualwrite.txt)"
