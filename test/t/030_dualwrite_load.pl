@@ -236,5 +236,35 @@ is( query(
 	'0',
 	'no dual-write trigger is left');
 
+# a backfill as a patch of its own: marked no-transaction, the zd client
+# runs its CALL outside a transaction block, so it commits batch by batch
+$node->safe_psql('postgres', 'CREATE DATABASE zdclient');
+$node->safe_psql('zdclient',
+	q{CREATE EXTENSION zerodown;
+	  CREATE TABLE tags (id integer PRIMARY KEY, tag text);
+	  INSERT INTO tags SELECT i, 'Tag' || i FROM generate_series(1, 2500) i;});
+my $folder = PostgreSQL::Test::Utils::tempdir;
+mkdir "$folder/build";
+mkdir "$folder/rollback";
+PostgreSQL::Test::Utils::append_to_file("$folder/build/00001_expand_tags.sql",
+	"SELECT zd_expand_column('tags', 'tag', 'tag_lower', 'text', 'lower(tag)', 'upper(tag_lower)');\n");
+PostgreSQL::Test::Utils::append_to_file("$folder/rollback/00001_expand_tags.sql",
+	"SELECT zd_abort('tags', 'tag_lower');\n");
+PostgreSQL::Test::Utils::append_to_file("$folder/build/00002_backfill_tags.sql",
+	"-- zerodown:no-transaction\nCALL zd_backfill('tags', 'tag_lower', batch_size => 1000);\n");
+PostgreSQL::Test::Utils::append_to_file("$folder/rollback/00002_backfill_tags.sql", "");
+my ($zd_out, $zd_err) = ('', '');
+IPC::Run::run(
+	[
+		'zd', '-h', $node->host, '-p', $node->port, '-d', 'zdclient',
+		'-C', $folder, 'align', '2'
+	],
+	'>', \$zd_out, '2>', \$zd_err);
+is($? >> 8, 0, 'zd aligns to the backfill patch') or diag($zd_out . $zd_err);
+is( $node->safe_psql('zdclient',
+		q{SELECT state || ' ' || rows_done || ' in ' || batches FROM zerodown.expansion_status WHERE target = 'tag_lower'}),
+	'backfilled 2500 in 3',
+	'the backfill patch ran outside a transaction, in three batches');
+
 $node->stop;
 done_testing();
