@@ -19,8 +19,11 @@
 #define ZD_CHILD_TRIGGER_FUNCTION	"zd_dualwrite_child"
 
 /*
- * The search_path the triggers compile and run their SQL under, so that an
- * application session's search_path cannot change what they call.
+ * The search_path up and down expressions are deparsed and compiled under,
+ * so that an application session's search_path cannot change what they
+ * call.  (The table triggers' statements name every table and operator
+ * with its schema instead, and run under the session's search_path, which
+ * the application's own triggers may need.)
  */
 #define ZD_PINNED_SEARCH_PATH	"pg_catalog, pg_temp"
 
