@@ -21,7 +21,10 @@ OBJS = \
 	src/worker.o \
 	src/publish.o \
 	src/clone.o \
-	src/sync.o
+	src/sync.o \
+	src/trigger.o \
+	src/expand.o \
+	src/backfill.o
 
 DATA = $(wildcard zerodown--*.sql)
 PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"
@@ -42,7 +45,11 @@ REGRESS = \
 	check \
 	publish \
 	clone \
-	sync
+	sync \
+	expand_column \
+	expand_table \
+	backfill \
+	dualwrite_errors
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
@@ -50,7 +57,8 @@ ISOLATION = \
 	lock_retry \
 	gate_drain \
 	gate_managed \
-	publish_read
+	publish_read \
+	dualwrite
 ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests

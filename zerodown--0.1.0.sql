@@ -446,3 +446,188 @@ GRANT EXECUTE ON FUNCTION @extschema@.zd_publish(name, name, text[], name, boole
 GRANT EXECUTE ON FUNCTION @extschema@.zd_unpublish(name, boolean, boolean, integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_clone_schema(name, name, boolean) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_sync(regclass, jsonb, text[], boolean) TO zerodown_deployer;
+/* ---------- dual-write compatibility: expand, backfill, contract ---------- */
+
+CREATE TABLE zerodown.expansions (
+    id bigserial PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('column', 'table')),
+    relid regclass NOT NULL,
+    table_name text NOT NULL,
+    target text NOT NULL,
+    child regclass,
+    child_name text,
+    old_columns text[] NOT NULL,
+    new_columns text[] NOT NULL,
+    new_types text[],
+    up text[],
+    down text[],
+    key_column text,
+    child_key text,
+    child_pk text,
+    triggers text[] NOT NULL,
+    child_triggers text[],
+    watermark text,
+    state text NOT NULL DEFAULT 'expanded'
+        CHECK (state IN ('expanded', 'backfilled', 'contracted', 'aborted')),
+    rows_total bigint,
+    rows_done bigint NOT NULL DEFAULT 0,
+    rows_written bigint NOT NULL DEFAULT 0,
+    batches integer NOT NULL DEFAULT 0,
+    last_key text,
+    longest_batch interval,
+    rows_per_second double precision,
+    backfill_started_at timestamptz,
+    run_started_at timestamptz,
+    progress_at timestamptz,
+    backfilled_at timestamptz,
+    expanded_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    expanded_by name NOT NULL DEFAULT CURRENT_USER,
+    finished_at timestamptz,
+    finished_by name
+);
+CREATE UNIQUE INDEX expansions_active ON zerodown.expansions (relid, target)
+    WHERE state IN ('expanded', 'backfilled');
+COMMENT ON TABLE zerodown.expansions IS 'every expansion (zd_expand_column, zd_expand_table): its shapes, triggers, state and backfill progress';
+COMMENT ON COLUMN zerodown.expansions.target IS 'how zd_backfill, zd_contract and zd_abort name it: the first new column, or the child table';
+COMMENT ON COLUMN zerodown.expansions.old_columns IS 'column expansions: the old columns; table expansions: the parent''s mapped columns';
+COMMENT ON COLUMN zerodown.expansions.new_columns IS 'column expansions: the new columns; table expansions: the child''s mapped columns';
+COMMENT ON COLUMN zerodown.expansions.watermark IS 'the highest primary key when the triggers were installed: the backfill stops there';
+COMMENT ON COLUMN zerodown.expansions.rows_done IS 'rows up to the watermark the backfill has visited';
+COMMENT ON COLUMN zerodown.expansions.rows_written IS 'rows the backfill has filled (the others were right already)';
+
+SELECT pg_catalog.pg_extension_config_dump('zerodown.expansions', '');
+SELECT pg_catalog.pg_extension_config_dump('zerodown.expansions_id_seq', '');
+GRANT SELECT, INSERT, UPDATE ON zerodown.expansions TO zerodown_deployer;
+GRANT USAGE ON SEQUENCE zerodown.expansions_id_seq TO zerodown_deployer;
+
+CREATE VIEW zerodown.expansion_status AS
+SELECT e.id,
+       e.kind,
+       e.relid AS table_name,
+       e.target,
+       e.child,
+       e.state,
+       e.old_columns,
+       e.new_columns,
+       e.rows_done,
+       e.rows_total,
+       CASE WHEN e.state IN ('backfilled', 'contracted') THEN 100.0
+            WHEN e.rows_total > 0 THEN round(100.0 * least(e.rows_done, e.rows_total) / e.rows_total, 1)
+            WHEN e.rows_total = 0 THEN 100.0 END AS percent,
+       round(e.rows_per_second::numeric) AS rows_per_second,
+       CASE WHEN e.state = 'expanded' AND e.rows_per_second > 0 AND e.rows_total IS NOT NULL
+            THEN pg_catalog.make_interval(secs => round(greatest(e.rows_total - e.rows_done, 0) / e.rows_per_second))
+       END AS time_left,
+       e.rows_written,
+       e.batches,
+       e.longest_batch,
+       l.pid AS backfill_pid,
+       e.expanded_at,
+       e.backfill_started_at,
+       e.progress_at,
+       e.backfilled_at,
+       e.finished_at
+  FROM zerodown.expansions e
+  LEFT JOIN pg_catalog.pg_locks l
+    ON l.locktype = 'advisory'
+   AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
+   AND l.classid = 2053399142 AND l.objid = e.id::oid AND l.objsubid = 2
+   AND l.granted;
+COMMENT ON VIEW zerodown.expansion_status IS 'every expansion: its state and its backfill''s progress (rows done and total, rate, time left, the pid of a running backfill)';
+GRANT SELECT ON zerodown.expansion_status TO zerodown_deployer;
+
+CREATE FUNCTION @extschema@.zd_expansion_status(tbl regclass DEFAULT NULL)
+RETURNS SETOF zerodown.expansion_status
+LANGUAGE sql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$ SELECT * FROM zerodown.expansion_status WHERE $1 IS NULL OR table_name = $1 OR child = $1 ORDER BY id $$;
+COMMENT ON FUNCTION @extschema@.zd_expansion_status(regclass) IS
+'the expansions of a table (NULL: all), with their state and backfill progress';
+
+CREATE FUNCTION @extschema@.zd_expand_column(tbl regclass, old_column text, new_column text,
+                                             new_type text, up text, down text)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'zd_expand_column'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_expand_column(regclass, text, text, text, text, text) IS
+'adds new_column (new_type) without a rewrite, and a trigger that sets it to up (new from old) when the old version writes, and old_column to down (old from new) when the new version writes; returns the expansion id';
+
+CREATE FUNCTION @extschema@.zd_expand_columns(tbl regclass, old_columns text[], new_columns text[],
+                                              new_types text[], ups text[], downs text[])
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'zd_expand_columns'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_expand_columns(regclass, text[], text[], text[], text[], text[]) IS
+'zd_expand_column for several columns at once (split one column into two, merge two into one): one up per new column, one down per old column';
+
+CREATE FUNCTION @extschema@.zd_expand_table(parent regclass, child regclass, child_key text,
+                                            columns text[], child_columns text[] DEFAULT NULL)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'zd_expand_table'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_expand_table(regclass, regclass, text, text[], text[]) IS
+'installs triggers that keep the parent''s columns and its primary child row (lowest child key) in step, both ways; child_key references the parent''s primary key; returns the expansion id';
+
+CREATE PROCEDURE @extschema@.zd_backfill(tbl regclass, target text,
+                                         batch_size integer DEFAULT 1000,
+                                         pause_ms integer DEFAULT 0)
+AS 'MODULE_PATHNAME', 'zd_backfill'
+LANGUAGE C;
+COMMENT ON PROCEDURE @extschema@.zd_backfill(regclass, text, integer, integer) IS
+'fills the new shape of an expansion for the rows that existed before its triggers, in keyset batches that each commit (CALL it outside a transaction block); stops and resumes safely';
+
+CREATE FUNCTION @extschema@.zd_contract(tbl regclass, target text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'zd_contract'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_contract(regclass, text) IS
+'ends a backfilled expansion: drops its triggers and the old shape (the old columns, or the parent''s mapped columns)';
+
+CREATE FUNCTION @extschema@.zd_abort(tbl regclass, target text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'zd_abort'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_abort(regclass, text) IS
+'undoes an expansion that is not contracted: drops its triggers and its new columns (a child table stays for the patch''s rollback to drop)';
+
+CREATE FUNCTION @extschema@.zd_dualwrite_column()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'zd_dualwrite_column'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.zd_dualwrite_column() IS
+'trigger of a column expansion (created by zd_expand_column)';
+
+CREATE FUNCTION @extschema@.zd_dualwrite_parent()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'zd_dualwrite_parent'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.zd_dualwrite_parent() IS
+'trigger on the parent of a table expansion (created by zd_expand_table)';
+
+CREATE FUNCTION @extschema@.zd_dualwrite_child()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'zd_dualwrite_child'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.zd_dualwrite_child() IS
+'trigger on the child of a table expansion (created by zd_expand_table)';
+
+REVOKE ALL ON FUNCTION @extschema@.zd_expansion_status(regclass) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_expand_column(regclass, text, text, text, text, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_expand_columns(regclass, text[], text[], text[], text[], text[]) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_expand_table(regclass, regclass, text, text[], text[]) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.zd_backfill(regclass, text, integer, integer) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_contract(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_abort(regclass, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_dualwrite_column() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_dualwrite_parent() FROM PUBLIC;
+REVOKE ALL ON FUNCTION @extschema@.zd_dualwrite_child() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_expansion_status(regclass) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_expand_column(regclass, text, text, text, text, text) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_expand_columns(regclass, text[], text[], text[], text[], text[]) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_expand_table(regclass, regclass, text, text[], text[]) TO zerodown_deployer;
+GRANT EXECUTE ON PROCEDURE @extschema@.zd_backfill(regclass, text, integer, integer) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_contract(regclass, text) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_abort(regclass, text) TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_dualwrite_column() TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_dualwrite_parent() TO zerodown_deployer;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_dualwrite_child() TO zerodown_deployer;

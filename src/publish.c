@@ -126,7 +126,7 @@ static void run_swap(Swap *swap);
 static bool lock_all(Swap *swap, LockTarget *blocked);
 static List *lock_targets(Swap *swap);
 static bool lock_target(LockTarget *target, bool wait);
-static void wait_alone(Swap *swap, LockTarget *target, int *failures);
+static bool wait_alone(Swap *swap, LockTarget *target, int *failures, bool keep);
 static char *describe_target(LockTarget *target);
 static char *describe_holders(LockTarget *target);
 static void pause_before_retry(int failures);
@@ -630,13 +630,19 @@ ZdJoinLines(List *lines, int max)
  * The swap, in rounds.  Each round (with use_gate, after closing the gate)
  * takes every lock without waiting, in a subtransaction; when all are
  * held, it checks the dependents again and renames.  When a lock is not
- * free, the round is rolled back (and the gate opened), the swap waits for
- * that lock alone, lets it go, and starts the next round.
+ * free, the round is rolled back (and the gate opened).  Without the gate,
+ * the next round first waits for that lock, holding no other, and keeps it:
+ * new readers of that relation then queue behind the swap instead of
+ * taking it again in the instant between two of their transactions, and
+ * the rest is taken without waiting.  With the gate, the swap waits for the
+ * lock alone and lets it go before the next round, because a managed
+ * reader may hold it while it waits at the closed gate.
  */
 static void
 run_swap(Swap *swap)
 {
 	int			failures = 0;
+	LockTarget	pending = {InvalidOid, InvalidOid};
 
 	for (swap->rounds = 1;; swap->rounds++)
 	{
@@ -663,7 +669,11 @@ run_swap(Swap *swap)
 		MemoryContextSwitchTo(oldcontext);
 		PG_TRY();
 		{
-			if (lock_all(swap, &blocked))
+			bool		ready = true;
+
+			if (!swap->use_gate && OidIsValid(pending.objid))
+				ready = wait_alone(swap, &pending, &failures, true);
+			if (ready && lock_all(swap, &blocked))
 			{
 				check_dependents(swap, true);
 				rename_schemas(swap);
@@ -699,7 +709,10 @@ run_swap(Swap *swap)
 			ReThrowError(edata);
 		if (done)
 			return;
-		wait_alone(swap, &blocked, &failures);
+		if (swap->use_gate)
+			(void) wait_alone(swap, &blocked, &failures, false);
+		else if (OidIsValid(blocked.objid))
+			pending = blocked;
 	}
 }
 
@@ -816,12 +829,12 @@ lock_target(LockTarget *target, bool wait)
 
 /*
  * Wait for one lock while holding no other (nor the gate), under
- * zerodown.lock_timeout, then let it go.  A timeout counts as a failed
- * attempt: after zerodown.lock_retries of them the swap fails, naming who
- * holds the lock.
+ * zerodown.lock_timeout; keep it for the caller's subtransaction, or let it
+ * go.  A timeout counts as a failed attempt, and returns false: after
+ * zerodown.lock_retries of them the swap fails, naming who holds the lock.
  */
-static void
-wait_alone(Swap *swap, LockTarget *target, int *failures)
+static bool
+wait_alone(Swap *swap, LockTarget *target, int *failures, bool keep)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -840,7 +853,10 @@ wait_alone(Swap *swap, LockTarget *target, int *failures)
 								 GUC_ACTION_SAVE, true, 0, false);
 		(void) lock_target(target, true);
 		AtEOXact_GUC(true, nestlevel);
-		RollbackAndReleaseCurrentSubTransaction();
+		if (keep)
+			ReleaseCurrentSubTransaction();
+		else
+			RollbackAndReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
 	}
@@ -856,7 +872,7 @@ wait_alone(Swap *swap, LockTarget *target, int *failures)
 	PG_END_TRY();
 
 	if (edata == NULL)
-		return;
+		return true;
 	if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE &&
 		edata->sqlerrcode != ERRCODE_T_R_DEADLOCK_DETECTED)
 		ReThrowError(edata);
@@ -873,6 +889,7 @@ wait_alone(Swap *swap, LockTarget *target, int *failures)
 					swap->live, what, *failures, zerodown_lock_retries + 1),
 			 errdetail("%s", describe_holders(target))));
 	pause_before_retry(*failures);
+	return false;
 }
 
 static char *

@@ -50,8 +50,9 @@ SELECT set_eq($$SELECT unnest(extconfig)::regclass::text
               ARRAY['zerodown.patches', 'zerodown.applied', 'zerodown.history',
                     'zerodown.history_id_seq', 'zerodown.vars',
                     'zerodown.deployments', 'zerodown.deployments_id_seq',
-                    'zerodown.publishes', 'zerodown.publishes_id_seq'],
-              'patches, applied, history, vars, deployments and publishes (with their sequences) are dumped by pg_dump');
+                    'zerodown.publishes', 'zerodown.publishes_id_seq',
+                    'zerodown.expansions', 'zerodown.expansions_id_seq'],
+              'patches, applied, history, vars, deployments, publishes and expansions (with their sequences) are dumped by pg_dump');
 
 SELECT is((SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'zerodown'),
           (SELECT default_version FROM pg_catalog.pg_available_extensions WHERE name = 'zerodown'),
@@ -89,7 +90,17 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text
                     'zd_publish(name,name,text[],name,boolean,boolean,integer)',
                     'zd_unpublish(name,boolean,boolean,integer)',
                     'zd_clone_schema(name,name,boolean)',
-                    'zd_sync(regclass,jsonb,text[],boolean)'],
+                    'zd_sync(regclass,jsonb,text[],boolean)',
+                    'zd_expand_column(regclass,text,text,text,text,text)',
+                    'zd_expand_columns(regclass,text[],text[],text[],text[],text[])',
+                    'zd_expand_table(regclass,regclass,text,text[],text[])',
+                    'zd_backfill(regclass,text,integer,integer)',
+                    'zd_contract(regclass,text)',
+                    'zd_abort(regclass,text)',
+                    'zd_expansion_status(regclass)',
+                    'zd_dualwrite_column()',
+                    'zd_dualwrite_parent()',
+                    'zd_dualwrite_child()'],
               'the extension installs exactly these functions');
 
 SELECT has_function('public', 'zd_register',
