@@ -104,21 +104,28 @@ ZdLockAlign(const char *action)
  * see what earlier steps of the same transaction changed.
  */
 
-/* every registered patch in number order, with how it was applied */
+/*
+ * The registered patches numbered from..to in number order, with how they
+ * were applied: a step reads only what it runs, so that aligning patch by
+ * patch (the zd client, the worker) stays linear.
+ */
 List *
-ZdReadPatches(void)
+ZdReadPatches(int from, int to)
 {
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2] = {Int32GetDatum(from), Int32GetDatum(to)};
 	List	   *patches = NIL;
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute("SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
-					  " p.verify_sql, p.checksum, p.source,"
-					  " a.checksum, a.applied_at::text"
-					  " FROM " ZD_PATCHES_TABLE " p"
-					  " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
-					  " ORDER BY p.number",
-					  false, 0);
+	ret = SPI_execute_with_args("SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
+								" p.verify_sql, p.checksum, p.source,"
+								" a.checksum, a.applied_at::text"
+								" FROM " ZD_PATCHES_TABLE " p"
+								" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+								" WHERE p.number BETWEEN $1 AND $2"
+								" ORDER BY p.number",
+								2, types, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown patches: %s",
 			 SPI_result_code_string(ret));
@@ -168,6 +175,19 @@ ZdReadVars(void)
 		vars = lappend(vars, var);
 	}
 	return vars;
+}
+
+/* the highest registered patch number (0: none) */
+int
+ZdReadHighest(void)
+{
+	bool		isnull;
+	int			ret;
+
+	ret = SPI_execute("SELECT coalesce(max(number), 0) FROM " ZD_PATCHES_TABLE, false, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the highest patch: %s", SPI_result_code_string(ret));
+	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* the patch number the database stands at (0: none) */

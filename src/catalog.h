@@ -29,7 +29,8 @@ typedef struct ZdPatch
 
 extern void ZdCheckDeployer(const char *action);
 extern void ZdLockAlign(const char *action);
-extern List *ZdReadPatches(void);
+extern List *ZdReadPatches(int from, int to);
+extern int	ZdReadHighest(void);
 extern List *ZdReadVars(void);
 extern int	ZdReadVersion(void);
 extern void ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started,

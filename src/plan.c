@@ -27,19 +27,21 @@ ZdPlan *
 ZdMakePlan(int target, bool target_is_null)
 {
 	ZdPlan	   *plan = palloc0(sizeof(ZdPlan));
-	List	   *patches = ZdReadPatches();
-	List	   *vars = ZdReadVars();
-	int			highest = 0;
+	int			highest = ZdReadHighest();
+	List	   *patches;
+	List	   *vars;
 	int			n;
 
-	if (patches != NIL)
-		highest = ((ZdPatch *) llast(patches))->number;
 	if (target_is_null)
 		target = highest;
 	CheckTarget(target, highest);
 
 	plan->current = ZdReadVersion();
 	plan->target = target;
+	if (plan->current == target)
+		return plan;
+	patches = ZdReadPatches(Min(plan->current, target) + 1, Max(plan->current, target));
+	vars = ZdReadVars();
 
 	for (n = plan->current + 1; n <= target; n++)
 	{
@@ -68,7 +70,7 @@ ZdMakePlan(int target, bool target_is_null)
 ZdStep *
 ZdNextStep(int number, bool rollback, int *current)
 {
-	List	   *patches = ZdReadPatches();
+	List	   *patches = ZdReadPatches(number, number);
 	ZdPatch    *patch;
 	int			expected;
 
