@@ -152,6 +152,12 @@ LANGUAGE C CALLED ON NULL INPUT VOLATILE;
 COMMENT ON FUNCTION @extschema@.zd_align(integer, boolean) IS
 'builds or rolls back, in the caller''s transaction, until the database stands at target (NULL: the highest registered patch); returns the patch number reached. With dry_run, runs the steps in a subtransaction that is rolled back and reports each one''s duration and locks';
 
+CREATE PROCEDURE @extschema@.zd_align_each(target integer DEFAULT NULL)
+AS 'MODULE_PATHNAME', 'zd_align_each'
+LANGUAGE C;
+COMMENT ON PROCEDURE @extschema@.zd_align_each(integer) IS
+'as zd_align, but commits each patch, so that a failure leaves the database at the last good patch (CALL, outside a transaction block)';
+
 CREATE FUNCTION @extschema@.zd_plan(target integer DEFAULT NULL)
 RETURNS TABLE (step integer, number integer, name text, direction text,
                transactional boolean, statements integer, file text)
@@ -178,11 +184,13 @@ COMMENT ON FUNCTION @extschema@.zd_version() IS
 REVOKE ALL ON FUNCTION @extschema@.zd_register(integer, text, text, text, text, text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.zd_load(text) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.zd_align(integer, boolean) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE @extschema@.zd_align_each(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.zd_plan(integer) FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.zd_set_var(text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_register(integer, text, text, text, text, text) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_load(text) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_align(integer, boolean) TO zerodown_deployer;
+GRANT EXECUTE ON PROCEDURE @extschema@.zd_align_each(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_plan(integer) TO zerodown_deployer;
 GRANT EXECUTE ON FUNCTION @extschema@.zd_set_var(text, text) TO zerodown_deployer;
 

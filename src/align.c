@@ -20,6 +20,7 @@
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/builtins.h"
@@ -44,7 +45,11 @@ typedef struct StepProgress
 
 #define ZD_MAX_RETRY_DELAY_MS	60000
 
+/* zd_align_each runs: each step commits (for the failure hint) */
+static bool commit_each_step = false;
+
 PG_FUNCTION_INFO_V1(zd_align);
+PG_FUNCTION_INFO_V1(zd_align_each);
 PG_FUNCTION_INFO_V1(zd_plan);
 
 static void run_statements(List *statements, const char *file,
@@ -90,6 +95,64 @@ zd_align(PG_FUNCTION_ARGS)
 	reached = plan->target;
 	SPI_finish();
 	PG_RETURN_INT32(reached);
+}
+
+/*
+ * CALL zd_align_each(target integer): as zd_align, but each step commits,
+ * so that a failure leaves the database at the last good patch; one round
+ * trip for a client that wants patch-by-patch commits (the zd client).  The
+ * whole plan is checked first; each step then takes the align lock again
+ * and checks that it is still the next one.
+ */
+Datum
+zd_align_each(PG_FUNCTION_ARGS)
+{
+	CallContext *call = (CallContext *) fcinfo->context;
+	ZdPlan	   *plan;
+	int			from;
+	int			target;
+
+	if (call == NULL || !IsA(call, CallContext) || call->atomic)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
+				 errmsg("zd_align_each commits each patch and cannot run inside a transaction block"),
+				 errhint("CALL it on its own, outside BEGIN ... COMMIT, or use zd_align, which is all or nothing.")));
+	ZdCheckDeployer("align the database");
+
+	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ZdLockAlign("align the database");
+	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
+	ZdCheckTransactional(plan);
+	from = plan->current;
+	target = plan->target;
+
+	commit_each_step = true;
+	PG_TRY();
+	{
+		for (;;)
+		{
+			int			current;
+			bool		rollback;
+			ZdStep	   *step;
+
+			SPI_commit();
+			ZdLockAlign("align the database");
+			current = ZdReadVersion();
+			if (current == target)
+				break;
+			rollback = current > target;
+			step = ZdNextStep(rollback ? current : current + 1, rollback, &current);
+			ZdRunStep(step, from, target, GetCurrentTimestamp(), 0);
+		}
+	}
+	PG_FINALLY();
+	{
+		commit_each_step = false;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 /*
@@ -341,8 +404,9 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 			 errhint("%s", edata->hint) :
 			 step->statements == NIL && step->verify != NIL ?
 			 errhint("The patch's statements ran outside a transaction and stay applied; the database stays at patch %d until its verify passes.", from) :
-			 ZdCurrentDeployment != 0 ?
-			 errhint("The deployment commits patch by patch: the database stays at the patch before this one.") :
+			 ZdCurrentDeployment != 0 || commit_each_step ?
+			 errhint("Each patch commits on its own: the database stays at patch %d, the one before this patch.",
+					 step->rollback ? step->patch->number : step->patch->number - 1) :
 			 errhint("zd_align is all or nothing: the database stays at patch %d.", from),
 			 edata->context ? errcontext("%s", edata->context) : 0));
 }

@@ -31,6 +31,8 @@
 #define ZD_STATUS_DEPLOYMENTS	5
 
 static bool lock_align(ZdSession *session);
+static bool run_transactional_steps(ZdSession *session, const ZdOptions *options,
+									const ZdPlanStep *last, int width);
 static bool register_folder(ZdSession *session, const ZdFolder *folder);
 static const char *yes_no(const char *value);
 
@@ -78,6 +80,22 @@ ZdAlign(const ZdOptions *options, const char *target)
 		instr_time	duration;
 		int			attempts;
 
+		/* consecutive ordinary steps: one CALL, which commits each patch */
+		if (step->transactional)
+		{
+			int			last = i;
+
+			while (last + 1 < nsteps && steps[last + 1].transactional)
+				last++;
+			if (!run_transactional_steps(session, options, &steps[last], width))
+			{
+				ZdReportVersion(session);
+				return ZdFinish(session, ZD_EXIT_FAILURE);
+			}
+			i = last;
+			continue;
+		}
+
 		if (options->verbose)
 		{
 			printf("  %-12s %05d_%s\n", step->rollback ? "rolling back" : "building",
@@ -113,6 +131,54 @@ ZdAlign(const ZdOptions *options, const char *target)
 	if (!options->quiet)
 		printf("zd: database at patch %d\n", current);
 	return ZdFinish(session, ZD_EXIT_OK);
+}
+
+/*
+ * Run ordinary steps up to the one given with zd_align_each, which commits
+ * each patch in one round trip, then print one line per step from the
+ * history (the steps that committed, also when a later one failed).
+ */
+static bool
+run_transactional_steps(ZdSession *session, const ZdOptions *options,
+						const ZdPlanStep *last, int width)
+{
+	Oid			types[1] = {INT4OID};
+	const char *params[1];
+	PGresult   *res;
+	char	   *since;
+	bool		ok;
+	int			i;
+
+	res = ZdQuery(session, "SELECT coalesce(max(id), 0) FROM zerodown.history",
+				  0, NULL, NULL, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return false;
+	since = pg_strdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+
+	params[0] = psprintf("%d", ZD_STEP_REACHES(last));
+	res = ZdQuery(session, psprintf("CALL %s($1)", ZdFunction(session, "zd_align_each")),
+				  1, types, params, PGRES_COMMAND_OK);
+	ok = res != NULL;
+	PQclear(res);
+	if (options->quiet)
+		return ok;
+
+	params[0] = since;
+	res = ZdQuery(session,
+				  "SELECT format('%s_%s', lpad(number::text, 5, '0'), name), direction,"
+				  " round(extract(epoch FROM duration) * 1000)"
+				  " FROM zerodown.history WHERE id > $1::bigint ORDER BY id",
+				  1, NULL, params, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return false;
+	for (i = 0; i < PQntuples(res); i++)
+		printf("  %-12s %-*s %6s ms\n",
+			   strcmp(PQgetvalue(res, i, 1), "rollback") == 0 ? "rolled back" : "built",
+			   width, PQgetvalue(res, i, 0), PQgetvalue(res, i, 2));
+	fflush(stdout);
+	PQclear(res);
+	return ok;
 }
 
 /*

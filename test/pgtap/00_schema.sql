@@ -70,6 +70,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text
               ARRAY['zd_register(integer,text,text,text,text,text)',
                     'zd_load(text)',
                     'zd_align(integer,boolean)',
+                    'zd_align_each(integer)',
                     'zd_plan(integer)',
                     'zd_set_var(text,text)',
                     'zd_version()',
