@@ -101,7 +101,8 @@ ZdLockAlign(const char *action)
 
 /*
  * Reads here run with read_only = false so that they take a new snapshot and
- * see what earlier steps of the same transaction changed.
+ * see what earlier steps of the same transaction changed, and with plans
+ * kept for the life of the backend: an alignment reads for every step.
  */
 
 /*
@@ -112,20 +113,23 @@ ZdLockAlign(const char *action)
 List *
 ZdReadPatches(int from, int to)
 {
+	static SPIPlanPtr plan = NULL;
 	Oid			types[2] = {INT4OID, INT4OID};
 	Datum		values[2] = {Int32GetDatum(from), Int32GetDatum(to)};
 	List	   *patches = NIL;
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
-								" p.verify_sql, p.checksum, p.source,"
-								" a.checksum, a.applied_at::text"
-								" FROM " ZD_PATCHES_TABLE " p"
-								" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
-								" WHERE p.number BETWEEN $1 AND $2"
-								" ORDER BY p.number",
-								2, types, values, NULL, false, 0);
+	if (plan == NULL)
+		plan = keep_plan("SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
+						 " p.verify_sql, p.checksum, p.source,"
+						 " a.checksum, a.applied_at::text"
+						 " FROM " ZD_PATCHES_TABLE " p"
+						 " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+						 " WHERE p.number BETWEEN $1 AND $2"
+						 " ORDER BY p.number",
+						 2, types);
+	ret = SPI_execute_plan(plan, values, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown patches: %s",
 			 SPI_result_code_string(ret));
@@ -156,12 +160,14 @@ ZdReadPatches(int from, int to)
 List *
 ZdReadVars(void)
 {
+	static SPIPlanPtr plan = NULL;
 	List	   *vars = NIL;
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute("SELECT name, value FROM " ZD_VARS_TABLE " ORDER BY name",
-					  false, 0);
+	if (plan == NULL)
+		plan = keep_plan("SELECT name, value FROM " ZD_VARS_TABLE " ORDER BY name", 0, NULL);
+	ret = SPI_execute_plan(plan, NULL, NULL, false, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown variables: %s",
 			 SPI_result_code_string(ret));
@@ -194,12 +200,14 @@ ZdReadHighest(void)
 int
 ZdReadVersion(void)
 {
+	static SPIPlanPtr plan = NULL;
 	bool		isnull;
 	Datum		value;
 	int			ret;
 
-	ret = SPI_execute("SELECT coalesce(max(number), 0) FROM " ZD_APPLIED_TABLE,
-					  false, 1);
+	if (plan == NULL)
+		plan = keep_plan("SELECT coalesce(max(number), 0) FROM " ZD_APPLIED_TABLE, 0, NULL);
+	ret = SPI_execute_plan(plan, NULL, NULL, false, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read zerodown version: %s",
 			 SPI_result_code_string(ret));

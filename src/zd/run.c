@@ -30,6 +30,9 @@
 /* how many of the latest deployments status shows */
 #define ZD_STATUS_DEPLOYMENTS	5
 
+/* how many zd_register calls go in one pipeline round trip */
+#define ZD_REGISTER_BATCH	200
+
 static bool lock_align(ZdSession *session);
 static bool run_transactional_steps(ZdSession *session, const ZdOptions *options,
 									const ZdPlanStep *last, int width);
@@ -397,41 +400,84 @@ register_folder(ZdSession *session, const ZdFolder *folder)
 	char	   *sql = psprintf("SELECT %s($1, $2, $3, $4, $5, $6)",
 							   ZdFunction(session, "zd_register"));
 	int			changed = 0;
-	int			i;
+	int			first;
 
 	if (!ZdCommand(session, "BEGIN"))
 		return false;
-	for (i = 0; i < folder->npatches; i++)
-	{
-		const ZdFolderPatch *patch = &folder->patches[i];
-		const char *params[6];
-		PGresult   *res;
-		const char *action;
 
-		params[0] = psprintf("%d", patch->number);
-		params[1] = patch->name;
-		params[2] = patch->build_sql;
-		params[3] = patch->rollback_sql;
-		params[4] = patch->verify_sql;
-		params[5] = folder->path;
-		res = PQexecParams(session->conn, sql, 6, types, params,
-						   NULL, NULL, 0);
-		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+	/*
+	 * In pipeline mode, one batch of calls at a time: one round trip per
+	 * batch instead of one per patch, and batches small enough that neither
+	 * side fills its socket buffer while the other is not reading.
+	 */
+	for (first = 0; first < folder->npatches; first += ZD_REGISTER_BATCH)
+	{
+		int			last = Min(first + ZD_REGISTER_BATCH, folder->npatches);
+		const ZdFolderPatch *failed = NULL;
+		PGresult   *error = NULL;
+		PGresult   *res;
+		int			i;
+
+		if (!PQenterPipelineMode(session->conn))
+			pg_fatal("could not enter pipeline mode: %s", PQerrorMessage(session->conn));
+		for (i = first; i < last; i++)
 		{
-			ZdReportError(session, res, NULL,
+			const ZdFolderPatch *patch = &folder->patches[i];
+			const char *params[6];
+
+			params[0] = psprintf("%d", patch->number);
+			params[1] = patch->name;
+			params[2] = patch->build_sql;
+			params[3] = patch->rollback_sql;
+			params[4] = patch->verify_sql;
+			params[5] = folder->path;
+			if (!PQsendQueryParams(session->conn, sql, 6, types, params, NULL, NULL, 0))
+				pg_fatal("could not send a query: %s", PQerrorMessage(session->conn));
+		}
+		if (!PQpipelineSync(session->conn))
+			pg_fatal("could not send a pipeline sync: %s", PQerrorMessage(session->conn));
+
+		for (i = first; i < last; i++)
+		{
+			const ZdFolderPatch *patch = &folder->patches[i];
+
+			res = PQgetResult(session->conn);
+			if (PQresultStatus(res) == PGRES_TUPLES_OK && failed == NULL)
+			{
+				const char *action = PQgetvalue(res, 0, 0);
+
+				if (strcmp(action, "unchanged") != 0)
+					changed++;
+				if (session->options->verbose)
+					printf("  %-11s %s\n", action, patch->file);
+				PQclear(res);
+			}
+			else if (failed == NULL && PQresultStatus(res) != PGRES_PIPELINE_ABORTED)
+			{
+				failed = patch;
+				error = res;
+			}
+			else
+				PQclear(res);
+			/* each query's results end with a NULL */
+			while ((res = PQgetResult(session->conn)) != NULL)
+				PQclear(res);
+		}
+		res = PQgetResult(session->conn);	/* the sync */
+		PQclear(res);
+		if (!PQexitPipelineMode(session->conn))
+			pg_fatal("could not leave pipeline mode: %s", PQerrorMessage(session->conn));
+
+		if (failed != NULL)
+		{
+			ZdReportError(session, error, NULL,
 						  psprintf("While registering %s/build/%s. Nothing was registered.",
-								   folder->path, patch->file),
+								   folder->path, failed->file),
 						  NULL);
-			PQclear(res);
+			PQclear(error);
 			(void) ZdCommand(session, "ROLLBACK");
 			return false;
 		}
-		action = PQgetvalue(res, 0, 0);
-		if (strcmp(action, "unchanged") != 0)
-			changed++;
-		if (session->options->verbose)
-			printf("  %-11s %s\n", action, patch->file);
-		PQclear(res);
 	}
 	if (!ZdCommand(session, "COMMIT"))
 		return false;
