@@ -43,6 +43,13 @@ typedef struct StepProgress
 	const char *file;
 } StepProgress;
 
+/* one attempt at a step, for ZdTryUnderLockTimeout */
+typedef struct StepAttempt
+{
+	ZdStep	   *step;
+	StepProgress *progress;
+} StepAttempt;
+
 #define ZD_MAX_RETRY_DELAY_MS	60000
 
 /* zd_align_each runs: each step commits (for the failure hint) */
@@ -52,6 +59,7 @@ PG_FUNCTION_INFO_V1(zd_align);
 PG_FUNCTION_INFO_V1(zd_align_each);
 PG_FUNCTION_INFO_V1(zd_plan);
 
+static void run_step(void *arg);
 static void run_statements(List *statements, const char *file,
 						   bool verify, StepProgress *progress);
 static void check_verify_result(const char *file, ZdStatement *statement);
@@ -223,41 +231,9 @@ ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 
 	for (attempt = 1;; attempt++)
 	{
-		MemoryContext oldcontext = CurrentMemoryContext;
-		ResourceOwner oldowner = CurrentResourceOwner;
 		StepProgress progress = {0};
-		ErrorData  *edata = NULL;
-
-		BeginInternalSubTransaction(NULL);
-		MemoryContextSwitchTo(oldcontext);
-
-		PG_TRY();
-		{
-			int			nestlevel = NewGUCNestLevel();
-
-			(void) set_config_option("lock_timeout",
-									 psprintf("%d", zerodown_lock_timeout),
-									 PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
-			run_statements(step->statements, step->file, false, &progress);
-			run_statements(step->verify, step->verify_file, true, &progress);
-			AtEOXact_GUC(true, nestlevel);
-
-			ReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_CATCH();
-		{
-			MemoryContextSwitchTo(oldcontext);
-			edata = CopyErrorData();
-			FlushErrorState();
-
-			RollbackAndReleaseCurrentSubTransaction();
-			MemoryContextSwitchTo(oldcontext);
-			CurrentResourceOwner = oldowner;
-		}
-		PG_END_TRY();
+		StepAttempt this = {step, &progress};
+		ErrorData  *edata = ZdTryUnderLockTimeout(run_step, &this, true);
 
 		if (edata == NULL)
 			break;
@@ -267,6 +243,62 @@ ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 	}
 
 	ZdRecordStep(step->patch, step->rollback, started, prior_attempts + attempt);
+}
+
+static void
+run_step(void *arg)
+{
+	StepAttempt *this = arg;
+
+	run_statements(this->step->statements, this->step->file, false, this->progress);
+	run_statements(this->step->verify, this->step->verify_file, true, this->progress);
+}
+
+/*
+ * Run work(arg) in a subtransaction of the current transaction, with
+ * lock_timeout set to zerodown.lock_timeout (a SET in the work is undone
+ * too).  On success the subtransaction is kept (keep) or rolled back, and
+ * NULL is returned; on an error it is rolled back and the error returned,
+ * for the caller to retry or report.  Every lock zerodown waits for on a
+ * live database goes through here.
+ */
+ErrorData *
+ZdTryUnderLockTimeout(void (*work) (void *arg), void *arg, bool keep)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile edata = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			nestlevel = NewGUCNestLevel();
+
+		(void) set_config_option("lock_timeout",
+								 psprintf("%d", zerodown_lock_timeout),
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		work(arg);
+		AtEOXact_GUC(true, nestlevel);
+		if (keep)
+			ReleaseCurrentSubTransaction();
+		else
+			RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_END_TRY();
+	return edata;
 }
 
 static void

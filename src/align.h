@@ -11,6 +11,8 @@
 
 #include "plan.h"
 
+extern ErrorData *ZdTryUnderLockTimeout(void (*work) (void *arg), void *arg,
+										bool keep);
 extern void ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 					  int prior_attempts);
 

@@ -46,6 +46,7 @@
 #include "utils/typcache.h"
 
 #include "backfill.h"
+#include "align.h"
 #include "catalog.h"
 #include "expand.h"
 #include "trigger.h"
@@ -96,7 +97,16 @@ static void run_backfill(Backfill *b);
 static void prepare_statements(Backfill *b);
 static void start_run(Backfill *b);
 static void run_batch(Backfill *b, BatchResult *result);
+/* one attempt at a batch, for ZdTryUnderLockTimeout */
+typedef struct BatchAttempt
+{
+	Backfill   *b;
+	BatchResult *result;
+	TimestampTz started;
+} BatchAttempt;
+
 static ErrorData *try_batch(Backfill *b, BatchResult *result);
+static void attempt_batch(void *arg);
 static void batch_work(Backfill *b, BatchResult *result, TimestampTz started);
 static int64 fill_columns(Backfill *b, const char *lower, const char *upper);
 static int64 fill_children(Backfill *b, const char *lower, const char *upper);
@@ -477,39 +487,18 @@ run_batch(Backfill *b, BatchResult *result)
 static ErrorData *
 try_batch(Backfill *b, BatchResult *result)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	TimestampTz started = GetCurrentTimestamp();
-	ErrorData  *volatile edata = NULL;
+	BatchAttempt attempt = {b, result, GetCurrentTimestamp()};
 
 	memset(result, 0, sizeof(BatchResult));
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int			nestlevel = NewGUCNestLevel();
+	return ZdTryUnderLockTimeout(attempt_batch, &attempt, true);
+}
 
-		(void) set_config_option("lock_timeout",
-								 psprintf("%d", zerodown_lock_timeout),
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		batch_work(b, result, started);
-		AtEOXact_GUC(true, nestlevel);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return edata;
+static void
+attempt_batch(void *arg)
+{
+	BatchAttempt *attempt = arg;
+
+	batch_work(attempt->b, attempt->result, attempt->started);
 }
 
 static void

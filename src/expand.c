@@ -56,6 +56,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "align.h"
 #include "catalog.h"
 #include "expand.h"
 #include "trigger.h"
@@ -90,7 +91,15 @@ PG_FUNCTION_INFO_V1(zd_abort);
 static int64 expand_columns(FunctionCallInfo fcinfo, Oid relid, List *old_names,
 							List *new_names, List *types, List *ups,
 							List *downs);
+/* a relation lock to take, for ZdTryUnderLockTimeout */
+typedef struct LockRequest
+{
+	Oid			relid;
+	LOCKMODE	mode;
+} LockRequest;
+
 static ErrorData *try_lock(Oid relid, LOCKMODE mode);
+static void lock_relation(void *arg);
 static void check_table(Relation rel, const char *role);
 static void check_not_in_active(Oid relid, List *columns);
 static char *read_watermark(Oid relid, const char *key);
@@ -820,37 +829,17 @@ ZdLockRelationRetry(Oid relid, LOCKMODE mode, const char *action)
 static ErrorData *
 try_lock(Oid relid, LOCKMODE mode)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
+	LockRequest request = {relid, mode};
 
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int			nestlevel = NewGUCNestLevel();
+	return ZdTryUnderLockTimeout(lock_relation, &request, true);
+}
 
-		(void) set_config_option("lock_timeout",
-								 psprintf("%d", zerodown_lock_timeout),
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		LockRelationOid(relid, mode);
-		AtEOXact_GUC(true, nestlevel);
-		ReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
-	return edata;
+static void
+lock_relation(void *arg)
+{
+	LockRequest *request = arg;
+
+	LockRelationOid(request->relid, request->mode);
 }
 
 /* schema.table, each part quoted when it needs to be */

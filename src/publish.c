@@ -68,6 +68,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "align.h"
 #include "catalog.h"
 #include "gate.h"
 #include "patch.h"
@@ -127,6 +128,7 @@ static bool lock_all(Swap *swap, LockTarget *blocked);
 static List *lock_targets(Swap *swap);
 static bool lock_target(LockTarget *target, bool wait);
 static bool wait_alone(Swap *swap, LockTarget *target, int *failures, bool keep);
+static void lock_waiting(void *arg);
 static char *describe_target(LockTarget *target);
 static char *describe_holders(LockTarget *target);
 static void pause_before_retry(int failures);
@@ -836,40 +838,8 @@ lock_target(LockTarget *target, bool wait)
 static bool
 wait_alone(Swap *swap, LockTarget *target, int *failures, bool keep)
 {
-	MemoryContext oldcontext = CurrentMemoryContext;
-	ResourceOwner oldowner = CurrentResourceOwner;
-	ErrorData  *volatile edata = NULL;
 	char	   *what = describe_target(target);
-
-	BeginInternalSubTransaction(NULL);
-	MemoryContextSwitchTo(oldcontext);
-	PG_TRY();
-	{
-		int			nestlevel = NewGUCNestLevel();
-
-		(void) set_config_option("lock_timeout",
-								 psprintf("%d", zerodown_lock_timeout),
-								 PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-		(void) lock_target(target, true);
-		AtEOXact_GUC(true, nestlevel);
-		if (keep)
-			ReleaseCurrentSubTransaction();
-		else
-			RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_CATCH();
-	{
-		MemoryContextSwitchTo(oldcontext);
-		edata = CopyErrorData();
-		FlushErrorState();
-		RollbackAndReleaseCurrentSubTransaction();
-		MemoryContextSwitchTo(oldcontext);
-		CurrentResourceOwner = oldowner;
-	}
-	PG_END_TRY();
+	ErrorData  *edata = ZdTryUnderLockTimeout(lock_waiting, target, keep);
 
 	if (edata == NULL)
 		return true;
@@ -890,6 +860,12 @@ wait_alone(Swap *swap, LockTarget *target, int *failures, bool keep)
 			 errdetail("%s", describe_holders(target))));
 	pause_before_retry(*failures);
 	return false;
+}
+
+static void
+lock_waiting(void *arg)
+{
+	(void) lock_target((LockTarget *) arg, true);
 }
 
 static char *

@@ -398,6 +398,7 @@ apply_next_step(Deployment *deployment)
 {
 	int			current = ZdReadVersion();
 	bool		rollback = current > deployment->target;
+	int			reaches = rollback ? current - 1 : current + 1;
 	ZdStep	   *step;
 
 	deployment->reached = current;
@@ -409,11 +410,12 @@ apply_next_step(Deployment *deployment)
 		   step->patch->number, step->patch->name, deployment->from,
 		   deployment->target);
 
+	/* a step outside a transaction commits the memory step lives in */
 	if (step->transactional)
 		ZdRunStep(step, current, deployment->target, GetCurrentTimestamp(), 0);
 	else
 		run_outside_transaction(deployment, step);
-	deployment->reached = rollback ? step->patch->number - 1 : step->patch->number;
+	deployment->reached = reaches;
 }
 
 /*
