@@ -1,9 +1,9 @@
 # Without shared_preload_libraries the extension still installs and aligns;
 # what needs the background worker (zd_deploy, zd_deploy_wait) fails with
 # SQLSTATE 55000 (object not in prerequisite state) and a hint to set
-# shared_preload_libraries, before anything is queued.  The gate itself is an
-# advisory lock: jobs and deployers done from outside still work, and a
-# managed session never runs through a closed gate unnoticed.
+# shared_preload_libraries, before anything is queued.  Named jobs still hold
+# the gate; closing it is refused, since a managed session that never loaded
+# the library could not be held by it.
 
 use strict;
 use warnings;
