@@ -49,6 +49,7 @@
 #include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "storage/procarray.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/resowner.h"
@@ -93,6 +94,7 @@ static void wait_for_fast_managed(int timeout_ms);
 static void count_closing(bool closing);
 static void gate_exit(int code, Datum arg);
 static void gate_release_exclusive(void);
+static void set_safe_waiter(bool waiting);
 
 void
 ZdGateInit(void)
@@ -122,11 +124,16 @@ gate_acquire(LOCKMODE mode, bool session, int timeout_ms, const char *who)
 	LOCKTAG		tag;
 	int			save_lock_timeout = LockTimeout;
 	MemoryContext oldcontext = CurrentMemoryContext;
+	bool		safe_waiter;
 
 	gate_tag(&tag);
 	if (LockAcquire(&tag, mode, session, true) != LOCKACQUIRE_NOT_AVAIL)
 		return;
 
+	safe_waiter = mode == ShareLock && !IsolationUsesXactSnapshot() &&
+		(MyProc->statusFlags & PROC_IN_SAFE_IC) == 0;
+	if (safe_waiter)
+		set_safe_waiter(true);
 	LockTimeout = timeout_ms;
 	PG_TRY();
 	{
@@ -137,6 +144,8 @@ gate_acquire(LOCKMODE mode, bool session, int timeout_ms, const char *who)
 		ErrorData  *edata;
 
 		LockTimeout = save_lock_timeout;
+		if (safe_waiter)
+			set_safe_waiter(false);
 		MemoryContextSwitchTo(oldcontext);
 		edata = CopyErrorData();
 		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE || mode != ShareLock)
@@ -150,6 +159,33 @@ gate_acquire(LOCKMODE mode, bool session, int timeout_ms, const char *who)
 	}
 	PG_END_TRY();
 	LockTimeout = save_lock_timeout;
+	if (safe_waiter)
+		set_safe_waiter(false);
+}
+
+/*
+ * A job or managed transaction waiting at the closed gate reads nothing, yet
+ * its statement holds a snapshot, and CREATE INDEX CONCURRENTLY in the
+ * deployment waits for every older snapshot: the deployment would wait for
+ * the job that waits for the deployment.  Marked while it waits as
+ * PostgreSQL marks a safe concurrent index build (PROC_IN_SAFE_IC), the
+ * waiter is skipped by those snapshot waits; its xmin still holds back
+ * VACUUM.  This is sound because the statement that waits was planned
+ * before any index the deployment builds, and under READ COMMITTED the
+ * statements after it take new snapshots; a transaction snapshot
+ * (REPEATABLE READ) would be used again after the wait, so it is not
+ * marked.
+ */
+static void
+set_safe_waiter(bool waiting)
+{
+	LWLockAcquire(ProcArrayLock, LW_EXCLUSIVE);
+	if (waiting)
+		MyProc->statusFlags |= PROC_IN_SAFE_IC;
+	else
+		MyProc->statusFlags &= ~PROC_IN_SAFE_IC;
+	ProcGlobal->statusFlags[MyProc->pgxactoff] = MyProc->statusFlags;
+	LWLockRelease(ProcArrayLock);
 }
 
 /*
