@@ -1,0 +1,2 @@
+-- zerodown:no-transaction
+DROP INDEX CONCURRENTLY user_visits_user_id;

@@ -1,0 +1,2 @@
+SELECT zd_abort('users', 'addresses');
+DROP TABLE addresses;

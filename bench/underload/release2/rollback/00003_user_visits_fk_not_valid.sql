@@ -1,0 +1,1 @@
+ALTER TABLE user_visits DROP CONSTRAINT user_visits_user_id_fkey;
