@@ -12,6 +12,7 @@ use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use JSON::PP;
 
 # the zd built in this tree, before any other on PATH
 $ENV{PATH} = "$ENV{TESTDIR}/src/zd:$ENV{PATH}"
@@ -88,6 +89,12 @@ my ($version) = $control =~ /^default_version = '([^']+)'/m;
 is($rc, 0, '--version exits 0');
 is($out, "zd (zerodown) $version\n",
 	'--version prints the default_version of zerodown.control');
+
+# the version lives only in zerodown.control: META.json says the same
+my $meta = JSON::PP::decode_json(slurp_file(dirname(__FILE__) . '/../../META.json'));
+is($meta->{version}, $version, 'META.json releases the default_version of zerodown.control');
+is($meta->{provides}{zerodown}{version}, $version,
+	'META.json provides the extension at that version');
 
 ($rc, $out, $err) = zd('--help');
 is($rc, 0, '--help exits 0');
