@@ -370,17 +370,12 @@ static void
 wait_before_retry(ZdStep *step, StepProgress *progress, int attempt,
 				  ErrorData *edata)
 {
-	double		delay = zerodown_lock_retry_delay;
-	TimestampTz until;
-	long		remaining;
-
-	delay = Min(delay * (1 << Min(attempt - 1, 16)), ZD_MAX_RETRY_DELAY_MS);
-	delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
+	int			delay = ZdRetryDelay(attempt);
 
 	ereport(NOTICE,
 			(errmsg("patch %d \"%s\" could not get its locks (attempt %d of %d), retrying in %d ms",
 					step->patch->number, step->patch->name, attempt,
-					zerodown_lock_retries + 1, (int) delay),
+					zerodown_lock_retries + 1, delay),
 			 errdetail("%s at %s, line %d: %s. %s",
 					   edata->message,
 					   progress->file,
@@ -388,7 +383,33 @@ wait_before_retry(ZdStep *step, StepProgress *progress, int attempt,
 					   progress->statement ? ZdAbbreviate(progress->statement->sql, 120) : "",
 					   progress->statement ? ZdDescribeBlockers(progress->statement->parsetree) : "")));
 
-	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (long) delay);
+	ZdSleep(delay);
+}
+
+/*
+ * The pause before retry number attempt, in milliseconds: the first is
+ * zerodown.lock_retry_delay, doubled on each retry up to one minute, drawn
+ * between half and all of it so that competing sessions do not retry in
+ * step.  Every retry of a lock zerodown waited for uses it.
+ */
+int
+ZdRetryDelay(int attempt)
+{
+	double		delay = zerodown_lock_retry_delay;
+
+	delay = Min(delay * (1 << Min(attempt - 1, 16)), ZD_MAX_RETRY_DELAY_MS);
+	delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
+	return (int) delay;
+}
+
+/* sleep ms milliseconds on the latch, answering interrupts */
+void
+ZdSleep(int ms)
+{
+	TimestampTz until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), Max(ms, 0));
+	long		remaining;
+
+	CHECK_FOR_INTERRUPTS();
 	while ((remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,

@@ -13,6 +13,8 @@
 
 extern ErrorData *ZdTryUnderLockTimeout(void (*work) (void *arg), void *arg,
 										bool keep);
+extern int	ZdRetryDelay(int attempt);
+extern void ZdSleep(int ms);
 extern void ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 					  int prior_attempts);
 

@@ -11,15 +11,23 @@
 
 #include "fmgr.h"
 
-/* the argument must not be NULL */
+/* the argument must not be NULL; hint says what to pass (NULL: generic) */
 static inline void
-ZdCheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
+ZdCheckArgNotNull(FunctionCallInfo fcinfo, int arg, const char *name,
+				  const char *hint)
 {
 	if (PG_ARGISNULL(arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be NULL", name),
+				 hint ? errhint("%s", hint) :
 				 errhint("Pass a value for the argument \"%s\".", name)));
+}
+
+static inline void
+ZdCheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
+{
+	ZdCheckArgNotNull(fcinfo, arg, name, NULL);
 }
 
 /* a timeout in milliseconds: NULL or 0 waits as long as it takes */

@@ -28,7 +28,6 @@
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
-#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -54,7 +53,6 @@
 
 #define ZD_NOTICE_INTERVAL_MS		10000
 #define ZD_MAX_BATCH_SIZE			1000000
-#define ZD_MAX_RETRY_DELAY_MS		60000
 
 /* one backfill run */
 typedef struct Backfill
@@ -116,7 +114,6 @@ static Datum key_datum(Backfill *b, const char *text);
 static void report_progress(Backfill *b, bool force);
 static double rows_per_second(Backfill *b);
 static void commit_batch(Backfill *b);
-static void pause_ms(int ms);
 static bool retryable(ErrorData *edata);
 static void backfill_lock_tag(LOCKTAG *tag, int64 id);
 static inline void CheckBatchSize(int batch_size);
@@ -241,7 +238,7 @@ run_backfill(Backfill *b)
 			break;
 		commit_batch(b);
 		report_progress(b, false);
-		pause_ms(b->pause);
+		ZdSleep(b->pause);
 	}
 
 	/* done: the expansion is backfilled */
@@ -455,7 +452,7 @@ run_batch(Backfill *b, BatchResult *result)
 	for (attempt = 1;; attempt++)
 	{
 		ErrorData  *edata = try_batch(b, result);
-		double		delay;
+		int			delay;
 
 		if (edata == NULL)
 			return;
@@ -469,14 +466,12 @@ run_batch(Backfill *b, BatchResult *result)
 							   b->e->last_key ? b->e->last_key : "(none)", attempt),
 					 errhint("Call zd_backfill again to go on from there; raise zerodown.lock_timeout or zerodown.lock_retries if the application holds its row locks long.")));
 
-		delay = zerodown_lock_retry_delay;
-		delay = Min(delay * (1 << Min(attempt - 1, 16)), ZD_MAX_RETRY_DELAY_MS);
-		delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
+		delay = ZdRetryDelay(attempt);
 		ereport(NOTICE,
 				(errmsg("backfill batch of %s could not get its locks (attempt %d of %d), retrying in %d ms",
-						b->label, attempt, zerodown_lock_retries + 1, (int) delay),
+						b->label, attempt, zerodown_lock_retries + 1, delay),
 				 errdetail("%s", edata->message)));
-		pause_ms((int) delay);
+		ZdSleep(delay);
 	}
 }
 
@@ -710,27 +705,6 @@ commit_batch(Backfill *b)
 }
 
 /* sleep, waking up for cancel and shutdown */
-static void
-pause_ms(int ms)
-{
-	TimestampTz until;
-	long		remaining;
-
-	if (ms <= 0)
-	{
-		CHECK_FOR_INTERRUPTS();
-		return;
-	}
-	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
-	while ((remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
-	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 remaining, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
-}
-
 static bool
 retryable(ErrorData *edata)
 {

@@ -35,7 +35,6 @@
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
-#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
@@ -57,12 +56,12 @@
 #include "utils/timestamp.h"
 
 #include "align.h"
+#include "args.h"
 #include "catalog.h"
 #include "expand.h"
 #include "trigger.h"
 #include "zerodown.h"
 
-#define ZD_MAX_LOCK_RETRY_DELAY_MS	60000
 
 /* a column of a column expansion being checked */
 typedef struct NewColumn
@@ -135,25 +134,12 @@ static Datum list_text_array(List *items);
 static List *argument_list(FunctionCallInfo fcinfo, int arg,
 						   const char *name);
 static int	attnum_of(Relation rel, const char *name);
-static inline void CheckArgument(FunctionCallInfo fcinfo, int arg,
-								 const char *name, const char *hint);
 static inline void CheckColumnName(const char *name);
 static inline void CheckDistinct(List *names, const char *what);
 
 /*
  * A required argument: NULL is an error (22004).
  */
-static inline void
-CheckArgument(FunctionCallInfo fcinfo, int arg, const char *name,
-			  const char *hint)
-{
-	if (PG_ARGISNULL(arg))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name),
-				 errhint("%s", hint)));
-}
-
 /* a name for a new column: not empty, and short enough to be kept whole */
 static inline void
 CheckColumnName(const char *name)
@@ -200,12 +186,12 @@ CheckDistinct(List *names, const char *what)
 Datum
 zd_expand_column(PG_FUNCTION_ARGS)
 {
-	CheckArgument(fcinfo, 0, "tbl", "Name the table, for example 'users'.");
-	CheckArgument(fcinfo, 1, "old_column", "Name the column that the old version of the application writes.");
-	CheckArgument(fcinfo, 2, "new_column", "Name the column to add for the new version of the application.");
-	CheckArgument(fcinfo, 3, "new_type", "Give the new column's type, for example 'text'.");
-	CheckArgument(fcinfo, 4, "up", "Give the expression that computes the new column from the old one, for example 'lower(email)'.");
-	CheckArgument(fcinfo, 5, "down", "Give the expression that computes the old column from the new one, for example 'email_normalized'.");
+	ZdCheckArgNotNull(fcinfo, 0, "tbl", "Name the table, for example 'users'.");
+	ZdCheckArgNotNull(fcinfo, 1, "old_column", "Name the column that the old version of the application writes.");
+	ZdCheckArgNotNull(fcinfo, 2, "new_column", "Name the column to add for the new version of the application.");
+	ZdCheckArgNotNull(fcinfo, 3, "new_type", "Give the new column's type, for example 'text'.");
+	ZdCheckArgNotNull(fcinfo, 4, "up", "Give the expression that computes the new column from the old one, for example 'lower(email)'.");
+	ZdCheckArgNotNull(fcinfo, 5, "down", "Give the expression that computes the old column from the new one, for example 'email_normalized'.");
 
 	PG_RETURN_INT64(expand_columns(fcinfo, PG_GETARG_OID(0),
 								   list_make1(text_to_cstring(PG_GETARG_TEXT_PP(1))),
@@ -232,7 +218,7 @@ zd_expand_columns(PG_FUNCTION_ARGS)
 	List	   *ups;
 	List	   *downs;
 
-	CheckArgument(fcinfo, 0, "tbl", "Name the table, for example 'users'.");
+	ZdCheckArgNotNull(fcinfo, 0, "tbl", "Name the table, for example 'users'.");
 	old_names = argument_list(fcinfo, 1, "old_columns");
 	new_names = argument_list(fcinfo, 2, "new_columns");
 	types = argument_list(fcinfo, 3, "new_types");
@@ -455,9 +441,9 @@ zd_expand_table(PG_FUNCTION_ARGS)
 	ListCell   *lc2;
 	int64		id;
 
-	CheckArgument(fcinfo, 0, "parent", "Name the table that keeps the old columns, for example 'users'.");
-	CheckArgument(fcinfo, 1, "child", "Name the new table, for example 'addresses'.");
-	CheckArgument(fcinfo, 2, "child_key", "Name the child's column that references the parent, for example 'user_id'.");
+	ZdCheckArgNotNull(fcinfo, 0, "parent", "Name the table that keeps the old columns, for example 'users'.");
+	ZdCheckArgNotNull(fcinfo, 1, "child", "Name the new table, for example 'addresses'.");
+	ZdCheckArgNotNull(fcinfo, 2, "child_key", "Name the child's column that references the parent, for example 'user_id'.");
 	parent_id = PG_GETARG_OID(0);
 	child_id = PG_GETARG_OID(1);
 	child_key = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -604,8 +590,8 @@ zd_contract(PG_FUNCTION_ARGS)
 {
 	ZdExpansion *e;
 
-	CheckArgument(fcinfo, 0, "tbl", "Name the expanded table, for example 'users'.");
-	CheckArgument(fcinfo, 1, "target", "Name the new column, or the child table, of the expansion.");
+	ZdCheckArgNotNull(fcinfo, 0, "tbl", "Name the expanded table, for example 'users'.");
+	ZdCheckArgNotNull(fcinfo, 1, "target", "Name the new column, or the child table, of the expansion.");
 	ZdCheckDeployer("contract an expansion");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -652,8 +638,8 @@ zd_abort(PG_FUNCTION_ARGS)
 {
 	ZdExpansion *e;
 
-	CheckArgument(fcinfo, 0, "tbl", "Name the expanded table, for example 'users'.");
-	CheckArgument(fcinfo, 1, "target", "Name the new column, or the child table, of the expansion.");
+	ZdCheckArgNotNull(fcinfo, 0, "tbl", "Name the expanded table, for example 'users'.");
+	ZdCheckArgNotNull(fcinfo, 1, "target", "Name the new column, or the child table, of the expansion.");
 	ZdCheckDeployer("abort an expansion");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -778,9 +764,7 @@ ZdLockRelationRetry(Oid relid, LOCKMODE mode, const char *action)
 	for (attempt = 1;; attempt++)
 	{
 		ErrorData  *edata = try_lock(relid, mode);
-		double		delay;
-		TimestampTz until;
-		long		remaining;
+		int			delay;
 
 		if (edata == NULL)
 			break;
@@ -796,22 +780,13 @@ ZdLockRelationRetry(Oid relid, LOCKMODE mode, const char *action)
 							   attempt, zerodown_lock_timeout),
 					 errhint("Raise zerodown.lock_timeout or zerodown.lock_retries, or try again when the sessions using the table have ended.")));
 
-		delay = zerodown_lock_retry_delay;
-		delay = Min(delay * (1 << Min(attempt - 1, 16)), ZD_MAX_LOCK_RETRY_DELAY_MS);
-		delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
+		delay = ZdRetryDelay(attempt);
 		ereport(NOTICE,
 				(errmsg("could not lock table %s to %s (attempt %d of %d), retrying in %d ms",
 						ZdQualifiedName(relid), action, attempt,
-						zerodown_lock_retries + 1, (int) delay),
+						zerodown_lock_retries + 1, delay),
 				 errdetail("%s", edata->message)));
-		until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (long) delay);
-		while ((remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
-		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 remaining, PG_WAIT_EXTENSION);
-			ResetLatch(MyLatch);
-			CHECK_FOR_INTERRUPTS();
-		}
+		ZdSleep(delay);
 	}
 
 	if (!SearchSysCacheExists1(RELOID, ObjectIdGetDatum(relid)))

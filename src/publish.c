@@ -49,7 +49,6 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
-#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -75,7 +74,6 @@
 #include "publish.h"
 #include "zerodown.h"
 
-#define ZD_MAX_RETRY_DELAY_MS	60000
 #define ZD_MAX_LOCK_ROUNDS		1000
 #define ZD_MAX_LISTED			50
 
@@ -131,7 +129,6 @@ static bool wait_alone(Swap *swap, LockTarget *target, int *failures, bool keep)
 static void lock_waiting(void *arg);
 static char *describe_target(LockTarget *target);
 static char *describe_holders(LockTarget *target);
-static void pause_before_retry(int failures);
 static void rename_schemas(Swap *swap);
 static void run_ddl(const char *sql);
 static int64 record_swap(Swap *swap);
@@ -858,7 +855,7 @@ wait_alone(Swap *swap, LockTarget *target, int *failures, bool keep)
 			(errmsg("the swap of schema \"%s\" could not lock %s (attempt %d of %d), retrying",
 					swap->live, what, *failures, zerodown_lock_retries + 1),
 			 errdetail("%s", describe_holders(target))));
-	pause_before_retry(*failures);
+	ZdSleep(ZdRetryDelay(*failures));
 	return false;
 }
 
@@ -912,26 +909,6 @@ describe_holders(LockTarget *target)
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return result ? psprintf("Held by %s.", result) : "Its holder has ended since.";
-}
-
-/* as zd_align: zerodown.lock_retry_delay, doubled each time, with jitter */
-static void
-pause_before_retry(int failures)
-{
-	double		delay = zerodown_lock_retry_delay;
-	TimestampTz until;
-	long		remaining;
-
-	delay = Min(delay * (1 << Min(failures - 1, 16)), ZD_MAX_RETRY_DELAY_MS);
-	delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
-	until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), (long) delay);
-	while ((remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), until)) > 0)
-	{
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 remaining, PG_WAIT_EXTENSION);
-		ResetLatch(MyLatch);
-		CHECK_FOR_INTERRUPTS();
-	}
 }
 
 /*

@@ -34,6 +34,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 
+#include "args.h"
 #include "catalog.h"
 
 /* a column of the table */
@@ -67,7 +68,6 @@ static void check_duplicates(Sync *sync);
 static char *build_statement(Sync *sync);
 static SyncColumn *find_column(Sync *sync, const char *name);
 static uint64 select_rows(const char *sql, int nargs, Oid *types, Datum *values);
-static inline void CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name);
 static inline void CheckTable(Oid relid);
 
 /*
@@ -85,8 +85,8 @@ zd_sync(PG_FUNCTION_ARGS)
 	int			ret;
 	int			i;
 
-	CheckNotNull(fcinfo, 0, "table");
-	CheckNotNull(fcinfo, 1, "rows");
+	ZdCheckNotNull(fcinfo, 0, "table");
+	ZdCheckNotNull(fcinfo, 1, "rows");
 	sync->relid = PG_GETARG_OID(0);
 	sync->rows = PG_GETARG_DATUM(1);
 	sync->delete_absent = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
@@ -458,16 +458,6 @@ select_rows(const char *sql, int nargs, Oid *types, Datum *values)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not check the rows: %s", SPI_result_code_string(ret));
 	return SPI_processed;
-}
-
-static inline void
-CheckNotNull(FunctionCallInfo fcinfo, int arg, const char *name)
-{
-	if (PG_ARGISNULL(arg))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name),
-				 errhint("Pass a value for the argument \"%s\".", name)));
 }
 
 static inline void

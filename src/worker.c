@@ -469,8 +469,8 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 			if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE &&
 				attempts <= zerodown_lock_retries)
 			{
+				ZdSleep(ZdRetryDelay(attempts));
 				attempts++;
-				pg_usleep((long) zerodown_lock_retry_delay * 1000L);
 				continue;
 			}
 			SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_SESSION);
