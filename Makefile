@@ -26,7 +26,10 @@ OBJS = \
 	src/expand.o \
 	src/backfill.o
 
-DATA = $(wildcard zerodown--*.sql)
+# release 0.1.0 as shipped, then the upgrade script of each later release,
+# built from its parts in updates/ (see updates/README.md)
+DATA = zerodown--0.1.0.sql
+DATA_built = zerodown--0.1.0--0.2.0.sql
 PGFILEDESC = "zerodown - zero-downtime deployments for PostgreSQL"
 
 # pg_regress suites: sql/NAME.sql against expected/NAME.out
@@ -63,11 +66,14 @@ ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests
 TAP_TESTS = 1
-PROVE_TESTS = test/t/*.pl
+PROVE_TESTS ?= test/t/*.pl
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+zerodown--0.1.0--0.2.0.sql: $(sort $(wildcard updates/0.2.0/*.sql))
+	cat $^ > $@
 
 # pgTAP suites, run with pg_prove against a running server with the
 # extension available (tools/test.sh starts one)

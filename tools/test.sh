@@ -4,8 +4,18 @@
 #   TAP tests of restarts, crashes, the worker and the zd client (test/t),
 #   and pgTAP (test/pgtap, with pg_prove).
 # It installs what is missing (tools/setup.sh), builds with warnings as
-# errors, installs, and starts a throwaway cluster that it removes at the
-# end.  Exit status 0 only when every suite passed.
+# errors, installs into a private copy of PostgreSQL (tools/pgtree.sh; the
+# system installation is not touched, so two checkouts can test at once),
+# and starts a throwaway cluster that it removes at the end.  Exit status 0
+# only when every suite passed.
+#
+#   tools/test.sh                   every suite
+#   tools/test.sh tap pg_regress    only these (pg_regress, isolation, tap, pgtap)
+#   ZD_TEST_DIR=/tmp/mine ZD_TEST_PORT=5401 tools/test.sh
+#                                   another directory and port, beside a run
+#                                   of the default ones
+#   PROVE_TESTS='test/t/020_*.pl' tools/test.sh tap
+#                                   some TAP files only
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,6 +24,11 @@ TREE=$ROOT/tree
 export ZD_CLUSTER_DIR=$ROOT/cluster
 export ZD_PORT=${ZD_TEST_PORT:-5496}
 CFLAGS_STRICT="-Wall -Wextra -Werror -Wno-unused-parameter"
+SUITES=${*:-pg_regress isolation tap pgtap}
+# TAP nodes of every checkout reserve their ports in one place
+export PG_TEST_PORT_DIR=/tmp/zerodown-test-ports
+mkdir -p "$PG_TEST_PORT_DIR"
+chmod 1777 "$PG_TEST_PORT_DIR"
 
 "$SRC/tools/setup.sh"
 
@@ -25,11 +40,16 @@ mkdir -p "$TREE"
 tar -C "$SRC" --exclude=.git --exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$TREE" -xf -
 chown -R postgres: "$ROOT"
 
+# the private PostgreSQL: its bindir first on PATH, its pg_config for make
+export PG_CONFIG
+PG_CONFIG=$("$SRC/tools/pgtree.sh" "$ROOT/pg")
+export PATH=$("$PG_CONFIG" --bindir):$PATH
+
 cd "$TREE"
-echo "== build (PG_CFLAGS=$CFLAGS_STRICT)"
+echo "== build (PG_CFLAGS=$CFLAGS_STRICT, into $ROOT/pg)"
 make -s with_llvm=no PG_CFLAGS="$CFLAGS_STRICT" >/dev/null
 make -s with_llvm=no install >/dev/null
-chown -R postgres: "$TREE"
+chown -R postgres: "$ROOT"
 
 trap '"$SRC/tools/cluster.sh" stop >/dev/null 2>&1 || true' EXIT
 "$TREE/tools/cluster.sh" start
@@ -41,6 +61,7 @@ failures=()
 suite() {
     local name=$1 start=$SECONDS
     shift
+    case " $SUITES " in *" $name "*) ;; *) return 0 ;; esac
     echo "== $name"
     if runuser -u postgres --preserve-environment -- "$@"; then
         passed=$((passed + 1))
@@ -55,7 +76,7 @@ suite() {
 suite "pg_regress" make -s with_llvm=no installcheck ISOLATION= TAP_TESTS=
 suite "isolation" make -s with_llvm=no installcheck REGRESS= TAP_TESTS=
 suite "tap" make -s with_llvm=no installcheck REGRESS= ISOLATION=
-runuser -u postgres -- createdb zd_pgtap 2>/dev/null || true
+runuser -u postgres --preserve-environment -- createdb zd_pgtap 2>/dev/null || true
 suite "pgtap" env PGDATABASE=zd_pgtap pg_prove --ext .sql --recurse test/pgtap
 
 for f in regression.diffs test/output_iso/regression.diffs output_iso/regression.diffs; do
