@@ -47,11 +47,20 @@ _PG_init(void)
 		return;
 
 	DefineSettings();
+	if (process_shared_preload_libraries_in_progress)
+		DefineWorkerSettings();
+
+	/*
+	 * Only now, with every setting defined: reserving the prefix removes the
+	 * placeholders of the ones not defined yet, and postgresql.conf's
+	 * zerodown.database would be thrown away.
+	 */
+	MarkGUCPrefixReserved("zerodown");
+
 	ZdGateInit();
 	ZdDeployInit();
 	if (process_shared_preload_libraries_in_progress)
 	{
-		DefineWorkerSettings();
 		ZdShmemInit();
 		ZdWorkerRegister();
 	}
@@ -108,8 +117,6 @@ DefineSettings(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
-
-	MarkGUCPrefixReserved("zerodown");
 }
 
 /* the worker's settings, defined only while shared_preload_libraries loads */

@@ -11,6 +11,7 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use File::Basename qw(dirname);
 
 my $node = PostgreSQL::Test::Cluster->new('not_preloaded');
 $node->init;
@@ -40,8 +41,10 @@ is( query(
 	'0', 'no worker runs');
 
 query('CREATE EXTENSION zerodown');
+my ($version) = slurp_file(dirname(__FILE__) . '/../../zerodown.control')
+  =~ /^default_version = '([^']+)'/m;
 is(query(q{SELECT extversion FROM pg_extension WHERE extname = 'zerodown'}),
-	'0.1.0', 'CREATE EXTENSION works');
+	$version, 'CREATE EXTENSION works');
 query(
 	q{SELECT zd_register(1, 'np_a', 'CREATE TABLE np_a (id int);', 'DROP TABLE np_a;');
 	  SELECT zd_register(2, 'np_b', 'CREATE TABLE np_b (id int);', 'DROP TABLE np_b;');});
