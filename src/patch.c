@@ -22,6 +22,7 @@
 #include "parser/parser.h"
 #include "utils/memutils.h"
 
+#include "common/rules.h"
 #include "patch.h"
 #include "zerodown.h"
 
@@ -90,16 +91,7 @@ checksum_part(pg_cryptohash_ctx *ctx, const char *part)
 bool
 ZdIsNoTransaction(const char *sql)
 {
-	const char *p = sql;
-
-	if (sql == NULL)
-		return false;
-	while (*p && isspace((unsigned char) *p))
-		p++;
-	if (strncmp(p, ZD_NO_TRANSACTION_MARKER, strlen(ZD_NO_TRANSACTION_MARKER)) != 0)
-		return false;
-	p += strlen(ZD_NO_TRANSACTION_MARKER);
-	return *p == '\0' || isspace((unsigned char) *p);
+	return ZdStartsWithMarker(sql, ZD_NO_TRANSACTION_MARKER);
 }
 
 /*

@@ -22,11 +22,10 @@
 
 #include "args.h"
 #include "catalog.h"
+#include "common/rules.h"
 #include "patch.h"
 #include "register.h"
 #include "zerodown.h"
-
-#define ZD_MAX_NAME_LEN		200
 
 PG_FUNCTION_INFO_V1(zd_register);
 PG_FUNCTION_INFO_V1(zd_set_var);
@@ -204,20 +203,6 @@ zd_set_var(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not set variable \"%s\": %s", name, SPI_result_code_string(ret));
 	SPI_finish();
 	PG_RETURN_VOID();
-}
-
-/* letters, digits, underscores and hyphens, as in a file name */
-bool
-ZdValidPatchName(const char *name)
-{
-	const char *p;
-
-	if (*name == '\0' || strlen(name) > ZD_MAX_NAME_LEN)
-		return false;
-	for (p = name; *p; p++)
-		if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
-			return false;
-	return true;
 }
 
 static inline void
