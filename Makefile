@@ -42,6 +42,7 @@ REGRESS = \
 	plan \
 	placeholders \
 	load \
+	unregister \
 	errors \
 	privileges \
 	gate \
