@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * step.c
+ * runstep.c
  *	  Running one step of a plan.
  *
  * An ordinary step is one call of zd_align, to the patch number the step
@@ -15,23 +15,30 @@
  * statement that fails may leave an invalid index behind (a failed CREATE
  * INDEX CONCURRENTLY does); zd drops every index that became invalid during
  * the step.  A statement that could not get its locks in time is run again
- * after the same jittered, doubling pause as the server's, up to
+ * after the pause the server takes (src/common/backoff.c), up to
  * zerodown.lock_retries times; the statements before it have committed and
- * are not run again.
+ * are not run again.  Ctrl-C cancels the statement running, and no other
+ * statement starts.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres_fe.h"
 
-#include "catalog/pg_type_d.h"
-#include "common/logging.h"
-#include "common/pg_prng.h"
+#include <ctype.h>
 
-#include "conn.h"
-#include "step.h"
+#include "catalog/pg_type_d.h"
+#include "common/backoff.h"
+#include "common/logging.h"
+#include "pqexpbuffer.h"
+
+#include "output.h"
+#include "runstep.h"
+#include "session.h"
 #include "zd.h"
 
-#define ZD_MAX_RETRY_DELAY_MS	60000
+/* how much of a failing statement messages show */
+#define ZD_SHOW_STATEMENT_LINES	20
+#define ZD_SHOW_STATEMENT_BYTES	2000
 
 /* one statement of a step run outside a transaction */
 typedef struct StepStatement
@@ -47,33 +54,35 @@ typedef struct IndexList
 	Oid		   *oids;
 } IndexList;
 
-static bool run_in_transaction(ZdSession *session, const ZdPlanStep *step);
-static bool run_outside_transaction(ZdSession *session,
-									const ZdPlanStep *step, int *attempts);
-static bool read_lock_settings(ZdSession *session);
-static bool set_lock_timeout(ZdSession *session, const char *value);
-static bool read_statements(ZdSession *session, const ZdPlanStep *step,
+static bool run_in_transaction(CliSession *session, const CliPlanStep *step);
+static bool run_outside_transaction(CliSession *session,
+									const CliPlanStep *step, int *attempts);
+static bool read_lock_settings(CliSession *session);
+static bool set_lock_timeout(CliSession *session, const char *value);
+static bool read_statements(CliSession *session, const CliPlanStep *step,
 							StepStatement **statements, int *n,
 							const char **file);
 static PGresult *run_statement(PGconn *conn, const char *sql);
-static bool read_invalid_indexes(ZdSession *session, IndexList *list);
-static void drop_new_invalid_indexes(ZdSession *session,
+static bool read_invalid_indexes(CliSession *session, IndexList *list);
+static void drop_new_invalid_indexes(CliSession *session,
 									 const IndexList *before);
 static bool is_lock_failure(const PGresult *res);
-static void report_failure(ZdSession *session, const ZdPlanStep *step,
+static void report_failure(CliSession *session, const CliPlanStep *step,
 						   const char *file, const StepStatement *statements,
 						   int failed, const PGresult *res, int attempts);
-static void wait_before_retry(ZdSession *session, const ZdPlanStep *step,
+static void wait_before_retry(CliSession *session, const CliPlanStep *step,
 							  const char *file, const StepStatement *statement,
 							  const PGresult *res, int attempt);
-static char *abbreviate(ZdSession *session, const char *sql, int maxlen);
+static char *abbreviate(CliSession *session, const char *sql, int maxlen);
+static void report_interrupted(const CliPlanStep *step, const char *file,
+							   const StepStatement *statements, int next);
 
 /*
  * Run one step; on failure, report it and return false.  *attempts is how
  * many times a step outside a transaction ran into a lock timeout, plus one.
  */
 bool
-ZdRunStep(ZdSession *session, const ZdPlanStep *step, int *attempts)
+CliRunStep(CliSession *session, const CliPlanStep *step, int *attempts)
 {
 	*attempts = 1;
 	if (step->transactional)
@@ -83,16 +92,16 @@ ZdRunStep(ZdSession *session, const ZdPlanStep *step, int *attempts)
 
 /* zd_align to the patch the step reaches: one patch, one transaction */
 static bool
-run_in_transaction(ZdSession *session, const ZdPlanStep *step)
+run_in_transaction(CliSession *session, const CliPlanStep *step)
 {
 	Oid			types[1] = {INT4OID};
 	const char *params[1];
 	PGresult   *res;
 
-	params[0] = psprintf("%d", ZD_STEP_REACHES(step));
-	res = ZdQuery(session,
-				  psprintf("SELECT %s($1)", ZdFunction(session, "zd_align")),
-				  1, types, params, PGRES_TUPLES_OK);
+	params[0] = psprintf("%d", CLI_STEP_REACHES(step));
+	res = CliQuery(session,
+				   psprintf("SELECT %s($1)", CliFunction(session, "zd_align")),
+				   1, types, params, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	PQclear(res);
@@ -100,7 +109,7 @@ run_in_transaction(ZdSession *session, const ZdPlanStep *step)
 }
 
 static bool
-run_outside_transaction(ZdSession *session, const ZdPlanStep *step,
+run_outside_transaction(CliSession *session, const CliPlanStep *step,
 						int *attempts)
 {
 	Oid			types[4] = {INT4OID, TEXTOID, TIMESTAMPTZOID, INT4OID};
@@ -109,6 +118,7 @@ run_outside_transaction(ZdSession *session, const ZdPlanStep *step,
 	IndexList	invalid;
 	const char *file;
 	char	   *started_at;
+	char	   *sql;
 	PGresult   *res;
 	int			n;
 	int			i = 0;
@@ -118,10 +128,10 @@ run_outside_transaction(ZdSession *session, const ZdPlanStep *step,
 		return false;
 
 	/* ISO 8601 in UTC reads back the same whatever DateStyle a patch sets */
-	res = ZdQuery(session,
-				  "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp() AT TIME ZONE 'UTC',"
-				  " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-				  0, NULL, NULL, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   "SELECT pg_catalog.to_char(pg_catalog.clock_timestamp() AT TIME ZONE 'UTC',"
+				   " 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+				   0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	started_at = pg_strdup(PQgetvalue(res, 0, 0));
@@ -132,6 +142,12 @@ run_outside_transaction(ZdSession *session, const ZdPlanStep *step,
 
 	while (i < n)
 	{
+		/* Ctrl-C: no statement starts after it */
+		if (CliCancelled())
+		{
+			report_interrupted(step, file, statements, i);
+			return false;
+		}
 		if (session->options->verbose)
 		{
 			printf("    %s, line %d:\n      %s\n", file, statements[i].line,
@@ -139,6 +155,7 @@ run_outside_transaction(ZdSession *session, const ZdPlanStep *step,
 			fflush(stdout);
 		}
 
+		CliEcho(session, statements[i].sql);
 		res = run_statement(session->conn, statements[i].sql);
 		if (PQresultStatus(res) == PGRES_COMMAND_OK ||
 			PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -170,16 +187,16 @@ run_outside_transaction(ZdSession *session, const ZdPlanStep *step,
 	params[1] = step->rollback ? "rollback" : "build";
 	params[2] = started_at;
 	params[3] = psprintf("%d", *attempts);
-	res = PQexecParams(session->conn,
-					   psprintf("SELECT %s($1, $2, $3, $4)",
-								ZdFunction(session, "zd_step_done")),
-					   4, types, params, NULL, NULL, 0);
+	sql = psprintf("SELECT %s($1, $2, $3, $4)",
+				   CliFunction(session, "zd_step_done"));
+	CliEcho(session, sql);
+	res = PQexecParams(session->conn, sql, 4, types, params, NULL, NULL, 0);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
 	{
-		ZdReportError(session, res, NULL,
-					  psprintf("The statements of %s ran outside a transaction and stay committed; the step was not recorded.",
-							   file),
-					  NULL);
+		CliReportError(session, res, NULL,
+					   psprintf("The statements of %s ran outside a transaction and stay committed; the step was not recorded.",
+								file),
+					   NULL);
 		PQclear(res);
 		return false;
 	}
@@ -192,20 +209,20 @@ run_outside_transaction(ZdSession *session, const ZdPlanStep *step,
  * retry.  The extension's library is loaded by then (zd_plan ran).
  */
 static bool
-read_lock_settings(ZdSession *session)
+read_lock_settings(CliSession *session)
 {
 	PGresult   *res;
 
 	if (session->settings_read)
 		return true;
-	res = ZdQuery(session,
-				  "SELECT pg_catalog.set_config('lock_timeout',"
-				  "  pg_catalog.current_setting('zerodown.lock_timeout'), false),"
-				  " (SELECT s.setting FROM pg_catalog.pg_settings s"
-				  "   WHERE s.name = 'zerodown.lock_retries'),"
-				  " (SELECT s.setting FROM pg_catalog.pg_settings s"
-				  "   WHERE s.name = 'zerodown.lock_retry_delay')",
-				  0, NULL, NULL, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   "SELECT pg_catalog.set_config('lock_timeout',"
+				   "  pg_catalog.current_setting('zerodown.lock_timeout'), false),"
+				   " (SELECT s.setting FROM pg_catalog.pg_settings s"
+				   "   WHERE s.name = 'zerodown.lock_retries'),"
+				   " (SELECT s.setting FROM pg_catalog.pg_settings s"
+				   "   WHERE s.name = 'zerodown.lock_retry_delay')",
+				   0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	session->lock_timeout = pg_strdup(PQgetvalue(res, 0, 0));
@@ -217,14 +234,14 @@ read_lock_settings(ZdSession *session)
 }
 
 static bool
-set_lock_timeout(ZdSession *session, const char *value)
+set_lock_timeout(CliSession *session, const char *value)
 {
 	const char *params[1] = {value};
 	PGresult   *res;
 
-	res = ZdQuery(session,
-				  "SELECT pg_catalog.set_config('lock_timeout', $1, false)",
-				  1, NULL, params, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   "SELECT pg_catalog.set_config('lock_timeout', $1, false)",
+				   1, NULL, params, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	PQclear(res);
@@ -233,7 +250,7 @@ set_lock_timeout(ZdSession *session, const char *value)
 
 /* the step's statements, placeholders filled, and the file they are from */
 static bool
-read_statements(ZdSession *session, const ZdPlanStep *step,
+read_statements(CliSession *session, const CliPlanStep *step,
 				StepStatement **statements, int *n, const char **file)
 {
 	Oid			types[2] = {INT4OID, TEXTOID};
@@ -243,10 +260,10 @@ read_statements(ZdSession *session, const ZdPlanStep *step,
 
 	params[0] = psprintf("%d", step->number);
 	params[1] = step->rollback ? "rollback" : "build";
-	res = ZdQuery(session,
-				  psprintf("SELECT line, statement, file FROM %s($1, $2) ORDER BY ordinal",
-						   ZdFunction(session, "zd_step_statements")),
-				  2, types, params, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   psprintf("SELECT line, statement, file FROM %s($1, $2) ORDER BY ordinal",
+						   CliFunction(session, "zd_step_statements")),
+				   2, types, params, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 
@@ -293,14 +310,14 @@ run_statement(PGconn *conn, const char *sql)
 }
 
 static bool
-read_invalid_indexes(ZdSession *session, IndexList *list)
+read_invalid_indexes(CliSession *session, IndexList *list)
 {
 	PGresult   *res;
 	int			i;
 
-	res = ZdQuery(session,
-				  "SELECT indexrelid FROM pg_catalog.pg_index WHERE NOT indisvalid",
-				  0, NULL, NULL, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   "SELECT indexrelid FROM pg_catalog.pg_index WHERE NOT indisvalid",
+				   0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	list->n = PQntuples(res);
@@ -318,20 +335,20 @@ read_invalid_indexes(ZdSession *session, IndexList *list)
  * does not block them.
  */
 static void
-drop_new_invalid_indexes(ZdSession *session, const IndexList *before)
+drop_new_invalid_indexes(CliSession *session, const IndexList *before)
 {
 	PGresult   *res;
 	int			i;
 
 	if (PQstatus(session->conn) == CONNECTION_BAD)
 		return;
-	res = ZdQuery(session,
-				  "SELECT i.indexrelid, n.nspname, c.relname"
-				  " FROM pg_catalog.pg_index i"
-				  " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-				  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				  " WHERE NOT i.indisvalid",
-				  0, NULL, NULL, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   "SELECT i.indexrelid, n.nspname, c.relname"
+				   " FROM pg_catalog.pg_index i"
+				   " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+				   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				   " WHERE NOT i.indisvalid",
+				   0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return;
 
@@ -342,6 +359,7 @@ drop_new_invalid_indexes(ZdSession *session, const IndexList *before)
 		const char *index = PQgetvalue(res, i, 2);
 		char	   *qschema;
 		char	   *qindex;
+		char	   *sql;
 		PGresult   *drop;
 		bool		existed = false;
 		int			j;
@@ -356,15 +374,15 @@ drop_new_invalid_indexes(ZdSession *session, const IndexList *before)
 		if (qschema == NULL || qindex == NULL ||
 			!set_lock_timeout(session, "0"))
 		{
-			pg_log_warning("could not drop invalid index \"%s.%s\": %s",
-						   schema, index, PQerrorMessage(session->conn));
+			CliWarning("could not drop invalid index \"%s.%s\": %s",
+					   schema, index, PQerrorMessage(session->conn));
 			PQfreemem(qschema);
 			PQfreemem(qindex);
 			continue;
 		}
-		drop = PQexec(session->conn,
-					  psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s.%s",
-							   qschema, qindex));
+		sql = psprintf("DROP INDEX CONCURRENTLY IF EXISTS %s.%s", qschema, qindex);
+		CliEcho(session, sql);
+		drop = PQexec(session->conn, sql);
 		if (PQresultStatus(drop) == PGRES_COMMAND_OK)
 		{
 			if (!session->options->quiet)
@@ -373,10 +391,10 @@ drop_new_invalid_indexes(ZdSession *session, const IndexList *before)
 		}
 		else
 		{
-			pg_log_warning("could not drop invalid index \"%s.%s\": %s",
-						   schema, index, PQresultErrorMessage(drop));
-			pg_log_warning_hint("Drop it with DROP INDEX CONCURRENTLY %s.%s; before aligning again.",
-								qschema, qindex);
+			CliWarning("could not drop invalid index \"%s.%s\": %s",
+					   schema, index, PQresultErrorMessage(drop));
+			CliWarningHint("Drop it with DROP INDEX CONCURRENTLY %s.%s; before aligning again.",
+						   qschema, qindex);
 		}
 		PQclear(drop);
 		PQfreemem(qschema);
@@ -401,7 +419,7 @@ is_lock_failure(const PGresult *res)
  * step stays committed.
  */
 static void
-report_failure(ZdSession *session, const ZdPlanStep *step, const char *file,
+report_failure(CliSession *session, const CliPlanStep *step, const char *file,
 			   const StepStatement *statements, int failed,
 			   const PGresult *res, int attempts)
 {
@@ -410,8 +428,8 @@ report_failure(ZdSession *session, const ZdPlanStep *step, const char *file,
 	char	   *detail;
 	const char *hint;
 
-	detail = psprintf("%s, line %d: %s.", file, statement->line,
-					  abbreviate(session, statement->sql, 200));
+	detail = psprintf("%s, line %d:%s", file, statement->line,
+					  CliShowStatement(session, statement->sql, "    "));
 	if (lock_failure)
 		detail = psprintf("%s It was tried %d times.", detail, attempts);
 	if (failed > 0)
@@ -428,43 +446,96 @@ report_failure(ZdSession *session, const ZdPlanStep *step, const char *file,
 	else
 		hint = "Fix the patch, then align again.";
 
-	ZdReportError(session, res,
-				  psprintf("patch %d \"%s\" failed: ", step->number, step->name),
-				  detail, hint);
+	CliReportError(session, res,
+				   psprintf("patch %d \"%s\" failed: ", step->number, step->name),
+				   detail, hint);
 }
 
 /*
- * The server's pause: zerodown.lock_retry_delay, doubled on each retry up to
- * one minute, and drawn between half and all of it so that competing
- * deployers do not retry in step.
+ * The server's pause (src/common/backoff.c): zerodown.lock_retry_delay,
+ * doubled on each retry up to one minute, and drawn between half and all of
+ * it so that competing deployers do not retry in step.  Ctrl-C ends it.
  */
 static void
-wait_before_retry(ZdSession *session, const ZdPlanStep *step,
+wait_before_retry(CliSession *session, const CliPlanStep *step,
 				  const char *file, const StepStatement *statement,
 				  const PGresult *res, int attempt)
 {
-	double		delay = session->lock_retry_delay;
+	int			delay = ZdBackoffDelay(session->lock_retry_delay, attempt);
 	const char *message = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-
-	delay = Min(delay * (1 << Min(attempt - 1, 16)), ZD_MAX_RETRY_DELAY_MS);
-	delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
 
 	if (!session->options->quiet)
 	{
 		pg_log_info("patch %d \"%s\" could not get its locks (attempt %d of %d), retrying in %d ms",
 					step->number, step->name, attempt,
-					session->lock_retries + 1, (int) delay);
+					session->lock_retries + 1, delay);
 		pg_log_info_detail("%s at %s, line %d: %s",
 						   message ? message : "lock not available",
 						   file, statement->line,
 						   abbreviate(session, statement->sql, 120));
 	}
-	pg_usleep((long) (delay * 1000));
+	if (!CliCancelled())
+		pg_usleep((long) delay * 1000L);
+}
+
+/*
+ * A statement for a message: on the same line when it has one line (" SQL."),
+ * else on lines of its own after indent, up to ZD_SHOW_STATEMENT_LINES lines
+ * and about ZD_SHOW_STATEMENT_BYTES bytes.
+ */
+char *
+CliShowStatement(CliSession *session, const char *sql, const char *indent)
+{
+	int			encoding = PQclientEncoding(session->conn);
+	PQExpBufferData buf;
+	const char *p = sql;
+	int			lines = 0;
+
+	while (*p && isspace((unsigned char) *p))
+		p++;
+	if (strchr(p, '\n') == NULL && strlen(p) <= ZD_SHOW_STATEMENT_BYTES)
+		return psprintf(" %s.", p);
+
+	initPQExpBuffer(&buf);
+	while (*p)
+	{
+		const char *end = p;
+
+		if (lines == ZD_SHOW_STATEMENT_LINES || buf.len >= ZD_SHOW_STATEMENT_BYTES)
+		{
+			appendPQExpBuffer(&buf, "\n%s...", indent);
+			break;
+		}
+		while (*end && *end != '\n' &&
+			   buf.len + (end - p) < ZD_SHOW_STATEMENT_BYTES)
+			end += PQmblenBounded(end, encoding);
+		appendPQExpBuffer(&buf, "\n%s%.*s", indent, (int) (end - p), p);
+		lines++;
+		p = end;
+		if (*p == '\n')
+			p++;
+	}
+	return buf.data;
+}
+
+/* Ctrl-C came between two statements: say where the step stopped */
+static void
+report_interrupted(const CliPlanStep *step, const char *file,
+				   const StepStatement *statements, int next)
+{
+	fflush(stdout);
+	CliError("patch %d \"%s\" was interrupted (Ctrl-C) before %s, line %d",
+			 step->number, step->name, file, statements[next].line);
+	if (next > 0)
+		CliErrorDetail("The patch runs outside a transaction: its statements before line %d ran and stay committed; the step was not recorded.",
+					   statements[next].line);
+	else
+		CliErrorDetail("The patch runs outside a transaction; none of its statements ran.");
 }
 
 /* the first line of a statement, cut to about maxlen bytes, for messages */
 static char *
-abbreviate(ZdSession *session, const char *sql, int maxlen)
+abbreviate(CliSession *session, const char *sql, int maxlen)
 {
 	int			encoding = PQclientEncoding(session->conn);
 	int			len = 0;

@@ -1,6 +1,6 @@
 /*-------------------------------------------------------------------------
  *
- * gate.c
+ * cmd_gate.c
  *	  zd gate status: the deployment gate and the managed jobs at it.
  *
  * The gate is open, closing (a deployer waits for the running jobs while
@@ -12,35 +12,53 @@
  */
 #include "postgres_fe.h"
 
-#include "conn.h"
-#include "gate.h"
-#include "run.h"
+#include "output.h"
+#include "session.h"
 #include "zd.h"
 
+static int	run_gate(const CliOptions *options, int nargs, char **args);
 static const char *or_dash(const PGresult *res, int row, int column);
 
-/*
- * zd gate status
- */
-int
-ZdGateStatus(const ZdOptions *options)
+const CliCommand CliGateCommand = {
+	.name = "gate",
+	.arguments = "status",
+	.summary = "show the deployment gate and the jobs at it",
+	.description =
+	"Shows the deployment gate (open, closing or closed), who holds it, and\n"
+	"the managed jobs running or waiting at it.  Reads only: the folder is\n"
+	"not read.",
+	.options = 0,
+	.run = run_gate
+};
+
+static int
+run_gate(const CliOptions *options, int nargs, char **args)
 {
-	ZdSession  *session;
+	CliSession *session;
 	PGresult   *res;
 	int			job_width = 3;
 	int			i;
 
-	session = ZdStart(options, false, false);
+	if (nargs < 1)
+		CliUsageError("gate", "\"gate\" needs a subcommand: status");
+	if (strcmp(args[0], "status") != 0)
+		CliUsageError("gate", "unknown subcommand \"gate %s\": the subcommand is status",
+					  args[0]);
+	if (nargs > 1)
+		CliUsageError("gate", "too many arguments for \"gate status\": \"%s\"",
+					  args[1]);
+
+	session = CliOpen(options, false, false);
 	if (session == NULL)
 		return ZD_EXIT_FAILURE;
 
-	res = ZdQuery(session,
-				  psprintf("SELECT g.state, g.deployer_pid, g.deployer, g.deployment,"
-						   " g.running_jobs, g.waiting_jobs FROM %s() g",
-						   ZdFunction(session, "zd_gate_status")),
-				  0, NULL, NULL, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   psprintf("SELECT g.state, g.deployer_pid, g.deployer, g.deployment,"
+							" g.running_jobs, g.waiting_jobs FROM %s() g",
+							CliFunction(session, "zd_gate_status")),
+				   0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
-		return ZdFinish(session, ZD_EXIT_FAILURE);
+		return CliClose(session, ZD_EXIT_FAILURE);
 	printf("zd: deployment gate %s\n", PQgetvalue(res, 0, 0));
 	if (PQgetisnull(res, 0, 1))
 		printf("  deployer:      -\n");
@@ -54,14 +72,14 @@ ZdGateStatus(const ZdOptions *options)
 	printf("  waiting jobs:  %s\n", PQgetvalue(res, 0, 5));
 	PQclear(res);
 
-	res = ZdQuery(session,
-				  "SELECT j.pid, j.job, j.status,"
-				  " pg_catalog.to_char(j.since, 'YYYY-MM-DD HH24:MI:SSOF')"
-				  " FROM zerodown.gate_jobs j"
-				  " ORDER BY j.status = 'waiting', j.since, j.pid",
-				  0, NULL, NULL, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   "SELECT j.pid, j.job, j.status,"
+				   " pg_catalog.to_char(j.since, 'YYYY-MM-DD HH24:MI:SSOF')"
+				   " FROM zerodown.gate_jobs j"
+				   " ORDER BY j.status = 'waiting', j.since, j.pid",
+				   0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
-		return ZdFinish(session, ZD_EXIT_FAILURE);
+		return CliClose(session, ZD_EXIT_FAILURE);
 	if (PQntuples(res) == 0)
 		printf("  no managed jobs\n");
 	else
@@ -76,7 +94,7 @@ ZdGateStatus(const ZdOptions *options)
 				   or_dash(res, i, 3));
 	}
 	PQclear(res);
-	return ZdFinish(session, ZD_EXIT_OK);
+	return CliClose(session, ZD_EXIT_OK);
 }
 
 static const char *

@@ -1,67 +1,22 @@
-# The zd client: every command, its output and its exit codes (0 success,
-# 1 failure, 2 usage), against a node with zerodown preloaded.  zd is found
-# on PATH: "make install" puts it in pg_config --bindir, which PGXS puts first
-# in PATH for TAP tests.
+# zd align, and the plan and status it shares a node with: connection
+# failures, invalid folders, aligning up and down, patches outside a
+# transaction (CREATE INDEX CONCURRENTLY), failing patches, the align lock.
 
 use strict;
 use warnings;
 
+use FindBin;
+use lib $FindBin::RealBin;
+
 use File::Basename qw(dirname);
-use File::Path qw(make_path);
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-use JSON::PP;
+use ZdClient;
 
-# the zd built in this tree, before any other on PATH
-$ENV{PATH} = "$ENV{TESTDIR}/src/zd:$ENV{PATH}"
-  if defined $ENV{TESTDIR} && -x "$ENV{TESTDIR}/src/zd/zd";
-
-my $node = PostgreSQL::Test::Cluster->new('zd_client');
-$node->init;
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'zerodown'\nlc_messages = 'C'\n");
-$node->start;
-
+my $node = zd_node('zd_align');
 my @conn = ('-h', $node->host, '-p', $node->port);
-
-# run zd; returns its exit code, stdout and stderr
-sub zd
-{
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'zd', @_ ], '>', \$out, '2>', \$err);
-	return ($? >> 8, $out, $err);
-}
-
-# a new database with the extension
-sub new_db
-{
-	my ($db) = @_;
-	$node->safe_psql('postgres', "CREATE DATABASE $db");
-	$node->safe_psql($db, 'CREATE EXTENSION zerodown');
-	return $db;
-}
-
-# a migrations folder in a new temporary directory, from path => text
-sub folder
-{
-	my (%files) = @_;
-	my $dir = PostgreSQL::Test::Utils::tempdir;
-	foreach my $path (sort keys %files)
-	{
-		make_path(dirname("$dir/$path"));
-		append_to_file("$dir/$path", $files{$path});
-	}
-	return $dir;
-}
-
-sub query
-{
-	my ($db, $sql) = @_;
-	return $node->safe_psql($db, $sql);
-}
-
 my ($rc, $out, $err);
 
 # the folder of seed 002's DbAlign example, with a verify
@@ -81,135 +36,6 @@ my %dbalign = (
 );
 
 #
-# --version, --help and usage errors
-#
-my $control = slurp_file(dirname(__FILE__) . '/../../zerodown.control');
-my ($version) = $control =~ /^default_version = '([^']+)'/m;
-($rc, $out, $err) = zd('--version');
-is($rc, 0, '--version exits 0');
-is($out, "zd (zerodown) $version\n",
-	'--version prints the default_version of zerodown.control');
-
-# the version lives only in zerodown.control: META.json says the same
-my $meta = JSON::PP::decode_json(slurp_file(dirname(__FILE__) . '/../../META.json'));
-is($meta->{version}, $version, 'META.json releases the default_version of zerodown.control');
-is($meta->{provides}{zerodown}{version}, $version,
-	'META.json provides the extension at that version');
-
-($rc, $out, $err) = zd('--help');
-is($rc, 0, '--help exits 0');
-foreach my $word (
-	'align [TARGET]', 'plan [TARGET]', 'check [FROM [TO]]',
-	'deploy [TARGET]', 'gate status', 'status', 'new NAME',
-	'--directory=DIR', '--no-register', '--quiet', '--verbose',
-	'--lock-plan', '--strict', '--wait', '--timeout=SECONDS',
-	'--host=HOSTNAME', '--port=PORT', '--username=USERNAME',
-	'--dbname=DBNAME', '--no-password', '--password',
-	'--version', '--help', 'registering changes no schema')
-{
-	like($out, qr/\Q$word\E/, "--help mentions $word");
-}
-($rc, $out, $err) = zd('-?');
-is($rc, 0, '-? exits 0');
-like($out, qr/^Usage:/m, '-? prints the help');
-
-foreach my $case (
-	[ [], qr/no command given/, 'no command' ],
-	[ [ '--bogus', 'status' ], qr/unrecognized option/, 'unknown option' ],
-	[ ['frobnicate'], qr/unknown command "frobnicate"/, 'unknown command' ],
-	[ [ 'status', 'extra' ], qr/too many arguments/, 'extra argument' ],
-	[ [ 'align', '1', '2' ], qr/too many arguments/, 'two targets' ],
-	[ [ 'align', 'abc' ], qr/invalid target "abc"/, 'target not a number' ],
-	[ [ 'plan', '3x' ], qr/invalid target "3x"/, 'target with a suffix' ],
-	[ [ 'align', '99999999999' ], qr/invalid target/, 'target too large' ],
-	[ [ 'align', '-1' ], qr/invalid option/, 'negative target' ],
-	[ ['new'], qr/needs the name of the patch/, 'new without a name' ],
-	[ [ 'new', 'bad name' ], qr/invalid patch name "bad name"/,
-		'new with a bad name' ],
-	[ [ 'check', 'a' ], qr/invalid FROM "a"/, 'check with a bad FROM' ],
-	[ [ 'check', '0', '2x' ], qr/invalid TO "2x"/, 'check with a bad TO' ],
-	[ [ 'check', '1', '2', '3' ], qr/too many arguments for "check"/,
-		'check with three arguments' ],
-	[ [ 'check', '3', '1' ], qr/FROM \(3\) must be below TO \(1\)/,
-		'check with FROM above TO' ],
-	[ [ 'deploy', '1', '2' ], qr/too many arguments for "deploy"/,
-		'deploy with two targets' ],
-	[ [ 'deploy', 'x' ], qr/invalid target "x"/, 'deploy with a bad target' ],
-	[ ['gate'], qr/"gate" needs a subcommand: status/, 'gate alone' ],
-	[ [ 'gate', 'open' ], qr/unknown subcommand "gate open"/,
-		'gate with an unknown subcommand' ],
-	[ [ 'gate', 'status', 'x' ], qr/too many arguments for "gate status"/,
-		'gate status with an argument' ],
-	[ [ '--wait', 'align' ], qr/option --wait applies only to "deploy"/,
-		'--wait with align' ],
-	[ [ 'plan', '--timeout=5' ], qr/option --timeout applies only to "deploy --wait"/,
-		'--timeout with plan' ],
-	[ [ 'deploy', '--timeout=5' ], qr/option --timeout needs --wait/,
-		'--timeout without --wait' ],
-	[ [ 'deploy', '--wait', '--timeout=0' ], qr/invalid timeout "0"/,
-		'a zero timeout' ],
-	[ [ 'deploy', '--wait', '--timeout=soon' ], qr/invalid timeout "soon"/,
-		'a timeout that is not a number' ],
-	[ [ '--lock-plan', 'align' ], qr/option --lock-plan applies only to "plan"/,
-		'--lock-plan with align' ],
-	[ [ 'deploy', '--strict' ], qr/option --strict applies only to "plan"/,
-		'--strict with deploy' ],
-	[ [ '--wait', 'frobnicate' ], qr/unknown command "frobnicate"/,
-		'an unknown command comes before its options' ])
-{
-	my ($args, $message, $what) = @$case;
-	($rc, $out, $err) = zd(@$args);
-	is($rc, 2, "$what: exit 2");
-	like($err, $message, "$what: says what is wrong");
-	like($err, qr/^Usage: zd .*\nTry "zd --help" for more information\.$/m,
-		"$what: prints the usage");
-}
-
-#
-# zd new: numbering, headers, never overwriting; no connection
-#
-{
-	my $dir = PostgreSQL::Test::Utils::tempdir . '/migrations';
-
-	($rc, $out, $err) = zd('-C', $dir, 'new', 'create_orders');
-	is($rc, 0, 'new in a missing folder exits 0');
-	is( $out,
-		"$dir/build/00001_create_orders.sql\n$dir/rollback/00001_create_orders.sql\n",
-		'new prints the two paths of patch 00001');
-	ok(-f "$dir/build/00001_create_orders.sql"
-		  && -f "$dir/rollback/00001_create_orders.sql",
-		'new creates build/ and rollback/ files');
-	like(
-		slurp_file("$dir/build/00001_create_orders.sql"),
-		qr/^-- build\/00001_create_orders\.sql: patch 1 "create_orders"\n--.*zerodown:no-transaction/s,
-		'the build file starts with a comment header');
-	like(
-		slurp_file("$dir/rollback/00001_create_orders.sql"),
-		qr/^-- rollback\/00001_create_orders\.sql: undoes patch 1/,
-		'the rollback file starts with a comment header');
-
-	($rc, $out, $err) = zd('-C', $dir, 'new', 'add-index');
-	is($rc, 0, 'second new exits 0');
-	like($out, qr/build\/00002_add-index\.sql\n/,
-		'second new is numbered 00002');
-
-	append_to_file("$dir/rollback/00003_third.sql", "SELECT 'mine';\n");
-	($rc, $out, $err) = zd('-C', $dir, 'new', 'third');
-	is($rc, 1, 'new refusing to overwrite exits 1');
-	like($err, qr/file ".*rollback\/00003_third\.sql" already exists/,
-		'new names the file it will not overwrite');
-	ok(!-e "$dir/build/00003_third.sql", 'new created nothing');
-	is(slurp_file("$dir/rollback/00003_third.sql"),
-		"SELECT 'mine';\n", 'the existing file is untouched');
-
-	append_to_file("$dir/build/notes.txt", "x");
-	($rc, $out, $err) = zd('-C', $dir, 'new', 'fourth');
-	is($rc, 1, 'new in a folder with a stray file exits 1');
-	like($err, qr/file name ".*build\/notes\.txt" is not NNNNN_name\.sql/,
-		'new names the stray file');
-}
-
-#
 # connection failures
 #
 ($rc, $out, $err) =
@@ -218,7 +44,7 @@ foreach my $case (
 is($rc, 1, 'bad port: exit 1');
 like(
 	$err,
-	qr/^zd: error: connection to database failed: .*\S/,
+	qr/^zd: error: connection to server .* failed: .*\S/,
 	'bad port: clear message');
 
 ($rc, $out, $err) = zd(@conn, '-d', 'postgres', 'status');
@@ -531,6 +357,27 @@ is(query('cicfail', 'SELECT count(*) FROM pg_index WHERE NOT indisvalid'),
 is(query('cicfail', "SELECT to_regclass('t_v_key') IS NULL"), 't', 'the index is gone');
 is(query('cicfail', 'SELECT zd_version()'), '1', 'the database stays at patch 1');
 
+# a failing statement of several lines is shown whole (issue 11 item 11),
+# not by its first line
+new_db('cicfail_lines');
+{
+	my $lines = folder(
+		'build/00001_create_t.sql' =>
+		  "CREATE TABLE t (id int PRIMARY KEY, v int);\nINSERT INTO t SELECT g, g % 10 FROM generate_series(1, 100) g;\n",
+		'rollback/00001_create_t.sql' => "DROP TABLE t;\n",
+		'build/00002_unique_v.sql' =>
+		  "-- zerodown:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY t_v_key\n    ON t (v)\n    WHERE v IS NOT NULL;\n",
+		'rollback/00002_unique_v.sql' =>
+		  "-- zerodown:no-transaction\nDROP INDEX CONCURRENTLY t_v_key;\n");
+
+	($rc, $out, $err) = zd(@conn, '-d', 'cicfail_lines', '-C', $lines, 'align');
+	is($rc, 1, 'a failing statement of three lines: exit 1');
+	like(
+		$err,
+		qr/^zd: detail: \Q$lines\E\/build\/00002_unique_v\.sql, line 2:\n    CREATE UNIQUE INDEX CONCURRENTLY t_v_key\n        ON t \(v\)\n        WHERE v IS NOT NULL\n/m,
+		'the detail shows the whole statement, each line indented');
+}
+
 #
 # a failing ordinary patch: the database stays at the last good patch
 #
@@ -552,138 +399,6 @@ like($err, qr/^zd: hint: /m, 'the hint is shown');
 like($err, qr/^zd: database at patch 2$/m, 'zd says where the database stands');
 is(query('fail', 'SELECT zd_version()'), '2', 'the database is at the last good patch');
 
-#
-# plan: lint findings, --strict, --lock-plan
-#
-new_db('lint');
-my %lint = (
-	'build/00001_create_users.sql' =>
-	  "CREATE TABLE users (id int PRIMARY KEY, email text);\nINSERT INTO users SELECT g, 'u' || g FROM generate_series(1, 100) g;\n",
-	'rollback/00001_create_users.sql' => "DROP TABLE users;\n",
-	'build/00002_index_email.sql' =>
-	  "-- an index on a table that exists\nCREATE INDEX users_email_idx ON users (email);\n",
-	'rollback/00002_index_email.sql' => "DROP INDEX users_email_idx;\n",
-	'build/00003_add_name.sql' => "ALTER TABLE users ADD COLUMN name text;\n",
-	'rollback/00003_add_name.sql' => "ALTER TABLE users DROP COLUMN name;\n");
-my $lint = folder(%lint);
-my @lint = (@conn, '-d', 'lint', '-C', $lint);
-
-($rc, $out, $err) = zd(@lint, 'align', '1');
-is($rc, 0, 'lint: align 1 exits 0');
-
-($rc, $out, $err) = zd(@lint, 'plan');
-is($rc, 0, 'plan with a lint finding exits 0: findings are advice');
-like($out, qr/^zd: lint findings \(1\)/m, 'plan prints the findings under a heading');
-like(
-	$out,
-	qr/^  \Q$lint\E\/build\/00002_index_email\.sql, line 2: require-concurrent-index-creation$/m,
-	'the finding names the file, the line and the rule');
-like($out, qr/^\s+CREATE INDEX on existing table "users" takes a SHARE lock that blocks writes/m,
-	'the finding says what would hurt');
-like($out, qr/^\s+statement: CREATE INDEX users_email_idx ON users \(email\)$/m,
-	'the finding shows the statement');
-like($out, qr/^\s+hint: Use CREATE INDEX CONCURRENTLY in a patch marked "-- zerodown:no-transaction"/m,
-	'the finding gives the safe recipe');
-unlike($out, qr/lock plan/, 'no lock plan without --lock-plan');
-
-($rc, $out, $err) = zd(@lint, 'plan', '--strict');
-is($rc, 1, 'plan --strict with a finding exits 1');
-like($out, qr/require-concurrent-index-creation/, 'plan --strict still prints the finding');
-like($err, qr/^zd: error: 1 lint finding, and --strict makes findings an error$/m,
-	'plan --strict says why it failed');
-
-($rc, $out, $err) = zd(@lint, 'plan', '3', '--lock-plan');
-is($rc, 0, 'plan --lock-plan exits 0');
-like($out, qr/^zd: lock plan, measured by running the steps in a transaction that was rolled back:$/m,
-	'plan --lock-plan prints the lock plan under a heading');
-like($out, qr/^\s+1\s+00002\s+index_email\s+build\s+\d+\.\d ms\s+SHARE on (public\.)?users$/m,
-	'the lock plan shows the SHARE lock of CREATE INDEX and its duration');
-like($out, qr/^\s+2\s+00003\s+add_name\s+build\s+\d+\.\d ms\s+ACCESS EXCLUSIVE on (public\.)?users$/m,
-	'the lock plan shows the ACCESS EXCLUSIVE lock of ALTER TABLE ADD COLUMN');
-is(query('lint', 'SELECT zd_version()'), '1', 'the dry run applied nothing');
-is( query('lint',
-		"SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'name'"),
-	'0',
-	'the dry run left no column behind');
-
-# the CONCURRENTLY rewrite has no finding
-{
-	my $concurrent = folder(%lint,
-		'build/00002_index_email.sql' =>
-		  "-- zerodown:no-transaction\nCREATE INDEX CONCURRENTLY users_email_idx ON users (email);\n",
-		'rollback/00002_index_email.sql' =>
-		  "-- zerodown:no-transaction\nDROP INDEX CONCURRENTLY users_email_idx;\n");
-
-	($rc, $out, $err) = zd(@conn, '-d', 'lint', '-C', $concurrent, 'plan', '--strict');
-	is($rc, 0, 'plan --strict of the CONCURRENTLY rewrite exits 0');
-	like($out, qr/^zd: lint findings: none$/m, 'the CONCURRENTLY rewrite has no finding');
-	unlike($out, qr/require-concurrent-index-creation/, 'no rule fires');
-
-	($rc, $out, $err) = zd(@conn, '-d', 'lint', '-C', $concurrent, 'plan', '--lock-plan');
-	is($rc, 0, 'plan --lock-plan with a no-transaction patch exits 0');
-	like($out, qr/^\s+1\s+00002\s+index_email\s+build\s+-\s+not run: no-transaction patch$/m,
-		'the dry run does not run a no-transaction patch');
-	like($out, qr/the 1 step after it was not run/, 'and says the step after it was not run');
-}
-
-# a step that fails in the dry run fails the plan
-{
-	my $broken = folder(%lint,
-		'build/00003_add_name.sql' => "ALTER TABLE no_such_table ADD COLUMN name text;\n");
-
-	($rc, $out, $err) = zd(@conn, '-d', 'lint', '-C', $broken, 'plan', '--lock-plan');
-	is($rc, 1, 'plan --lock-plan with a failing step exits 1');
-	like($out, qr/^\s+2\s+00003\s+add_name\s+build\s+-\s+failed: .*"no_such_table" does not exist/m,
-		'the lock plan shows the failure');
-	like($err, qr/^zd: error: the dry run failed at step 2: .*"no_such_table" does not exist/m,
-		'the error names the step');
-}
-
-#
-# check: does each rollback undo its build?
-#
-new_db('checks');
-{
-	my $example = dirname(__FILE__) . '/../../examples/dbalign';
-
-	($rc, $out, $err) = zd(@conn, '-d', 'checks', '-C', $example, 'check');
-	is($rc, 0, 'check of examples/dbalign exits 0');
-	like($out, qr/^zd: checking patches 1 to 3: /m, 'check says what it checks');
-	is(scalar(() = $out =~ /^  0000[123]\s+\S+\s+ok$/mg), 3, 'every patch is ok');
-	like($out, qr/^zd: every patch passes the check$/m, 'check says all passed');
-	is(query('checks', 'SELECT zd_version()'), '0', 'check applied nothing');
-	is(query('checks', "SELECT to_regclass('example_a') IS NULL"),
-		't', 'check left no table behind');
-
-	($rc, $out, $err) = zd(@conn, '-d', 'checks', '-C', $example, 'check', '1', '2');
-	is($rc, 0, 'check FROM TO exits 0');
-	like($out, qr/^zd: checking patch 2: /m, 'check 1 2 checks patch 2 only');
-	is(scalar(() = $out =~ /^  0000\d\s/mg), 1, 'one patch is listed');
-}
-
-new_db('checkfail');
-{
-	my $forgetful = folder(
-		'build/00001_create_t.sql' => "CREATE TABLE t (id int, v int);\n",
-		'rollback/00001_create_t.sql' => "DROP TABLE t;\n",
-		'build/00002_index_v.sql' => "CREATE INDEX t_v_idx ON t (v);\n",
-		'rollback/00002_index_v.sql' => "-- forgets to drop the index\n",
-		'build/00003_add_w.sql' => "ALTER TABLE t ADD COLUMN w int;\n",
-		'rollback/00003_add_w.sql' => "ALTER TABLE t DROP COLUMN w;\n");
-
-	($rc, $out, $err) = zd(@conn, '-d', 'checkfail', '-C', $forgetful, 'check');
-	is($rc, 1, 'check of a rollback that forgets an index exits 1');
-	like($out, qr/^  00001\s+create_t\s+ok$/m, 'patch 1 is ok');
-	like($out, qr/^  00002\s+index_v\s+rollback does not undo the build\n\s+left behind: index CREATE INDEX t_v_idx ON public\.t USING btree \(v\)$/m,
-		'patch 2 prints what its rollback left behind, indented under it');
-	like($out, qr/^  00003\s+add_w\s+ok$/m, 'patch 3 is ok');
-	like($err, qr/^zd: error: 1 of 3 patches checked failed the check$/m,
-		'check says how many failed');
-	like($err, qr/hint: Make each rollback undo exactly what its build does/,
-		'check hints at the fix');
-	is(query('checkfail', "SELECT to_regclass('t') IS NULL"), 't',
-		'check left nothing behind');
-}
 
 # deploy serves one database: zerodown.database
 ($rc, $out, $err) = zd(@basic, 'deploy');
