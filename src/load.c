@@ -49,7 +49,6 @@ PG_FUNCTION_INFO_V1(zd_load);
 static char **list_patch_files(const char *dir, const char *part,
 							   bool required, int *n);
 static char *read_patch_file(const char *path);
-static bool has_file(char **files, int n, const char *file);
 static void report_problem(const ZdFolderProblem *problem, const char *dir);
 static inline void CheckCanReadFiles(void);
 static inline void CheckDirectory(const char *path, const char *what);
@@ -93,25 +92,15 @@ zd_load(PG_FUNCTION_ARGS)
 		FolderPatch *patch = palloc0(sizeof(FolderPatch));
 
 		if (!ZdParsePatchFileName(builds[i], &patch->number, &patch->name) ||
-			!has_file(rollbacks, nrollbacks, builds[i]))
+			!ZdHasFileName(rollbacks, nrollbacks, builds[i]))
 			continue;
 		patch->file = builds[i];
 		patch->build_sql = read_patch_file(psprintf("%s/build/%s", dir, patch->file));
 		patch->rollback_sql = read_patch_file(psprintf("%s/rollback/%s", dir, patch->file));
-		switch (ZdClassifyRollback(patch->rollback_sql))
-		{
-			case ZD_ROLLBACK_STATEMENTS:
-				break;
-			case ZD_ROLLBACK_IRREVERSIBLE:
-				patch->rollback_sql = NULL;
-				break;
-			case ZD_ROLLBACK_IRREVERSIBLE_TEXT:
-				ZdAddFolderProblem(&problems, ZD_FOLDER_IRREVERSIBLE_TEXT,
-								   patch->number, "rollback", patch->file,
-								   NULL, 0);
-				break;
-		}
-		if (has_file(verifies, nverifies, patch->file))
+		/* irreversible: registered without rollback */
+		ZdApplyRollbackMarker(&problems, patch->number, patch->file,
+							  &patch->rollback_sql);
+		if (ZdHasFileName(verifies, nverifies, patch->file))
 			patch->verify_sql = read_patch_file(psprintf("%s/verify/%s", dir, patch->file));
 		patches = lappend(patches, patch);
 	}
@@ -261,17 +250,6 @@ read_patch_file(const char *path)
 						GetDatabaseEncodingName()),
 				 errhint("Save the file in the database's encoding.")));
 	return buf;
-}
-
-static bool
-has_file(char **files, int n, const char *file)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(files[i], file) == 0)
-			return true;
-	return false;
 }
 
 static inline void

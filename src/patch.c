@@ -27,7 +27,6 @@
 #include "zerodown.h"
 
 static void checksum_part(pg_cryptohash_ctx *ctx, const char *part);
-static const char *skip_blanks(const char *p);
 static int	line_of_offset(const char *sql, int offset);
 static int	line_of_char(const char *sql, int charpos);
 static int	original_line(const int *linemap, int line);
@@ -265,7 +264,7 @@ ZdSplitStatements(const char *sql, const char *file, const int *linemap)
 		ZdStatement *stmt = palloc0(sizeof(ZdStatement));
 		int			len = rs->stmt_len > 0 ? rs->stmt_len :
 			(int) strlen(sql) - rs->stmt_location;
-		const char *start = skip_blanks(sql + rs->stmt_location);
+		const char *start = ZdSkipComments(sql + rs->stmt_location);
 
 		len -= start - (sql + rs->stmt_location);
 		stmt->line = original_line(linemap, line_of_offset(sql, start - sql));
@@ -282,45 +281,6 @@ ZdSplitStatements(const char *sql, const char *file, const int *linemap)
 		result = lappend(result, stmt);
 	}
 	return result;
-}
-
-/* skip white space and comments before a statement's first token */
-static const char *
-skip_blanks(const char *p)
-{
-	for (;;)
-	{
-		if (isspace((unsigned char) *p))
-			p++;
-		else if (p[0] == '-' && p[1] == '-')
-		{
-			while (*p && *p != '\n')
-				p++;
-		}
-		else if (p[0] == '/' && p[1] == '*')
-		{
-			int			depth = 1;
-
-			p += 2;
-			while (*p && depth > 0)
-			{
-				if (p[0] == '/' && p[1] == '*')
-				{
-					depth++;
-					p += 2;
-				}
-				else if (p[0] == '*' && p[1] == '/')
-				{
-					depth--;
-					p += 2;
-				}
-				else
-					p++;
-			}
-		}
-		else
-			return p;
-	}
 }
 
 /* the line (from 1) of a byte offset */

@@ -29,11 +29,9 @@
 #include "rules.h"
 
 static const char *skip_blank_lines(const char *p);
-static const char *skip_comments(const char *p);
 static int	number_key(const char *file);
 static int	compare_names(const void *a, const void *b);
 static int	compare_problems(const void *a, const void *b);
-static bool has_name(char **names, int n, const char *name);
 
 /* letters, digits, underscores and hyphens, 1 to ZD_MAX_NAME_LEN of them */
 bool
@@ -116,8 +114,85 @@ ZdClassifyRollback(const char *text)
 	p = skip_blank_lines(text) + strlen(ZD_IRREVERSIBLE_MARKER);
 	while (*p && *p != '\n')
 		p++;
-	p = skip_comments(p);
+	p = ZdSkipComments(p);
 	return *p == '\0' ? ZD_ROLLBACK_IRREVERSIBLE : ZD_ROLLBACK_IRREVERSIBLE_TEXT;
+}
+
+/*
+ * Past white space, -- comments and nested block comments: the start of the
+ * first token, or the end of the text.
+ */
+const char *
+ZdSkipComments(const char *p)
+{
+	for (;;)
+	{
+		if (isspace((unsigned char) *p))
+			p++;
+		else if (p[0] == '-' && p[1] == '-')
+		{
+			while (*p && *p != '\n')
+				p++;
+		}
+		else if (p[0] == '/' && p[1] == '*')
+		{
+			int			depth = 1;
+
+			p += 2;
+			while (*p && depth > 0)
+			{
+				if (p[0] == '/' && p[1] == '*')
+				{
+					depth++;
+					p += 2;
+				}
+				else if (p[0] == '*' && p[1] == '/')
+				{
+					depth--;
+					p += 2;
+				}
+				else
+					p++;
+			}
+		}
+		else
+			return p;
+	}
+}
+
+/* is name one of the n names? */
+bool
+ZdHasFileName(char **names, int n, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * What a folder reader does with a rollback file's text: a patch declared
+ * irreversible gets no rollback (*rollback_sql = NULL); statements after the
+ * marker are a problem of the folder.
+ */
+void
+ZdApplyRollbackMarker(ZdFolderProblems *problems, int number,
+					  const char *file, char **rollback_sql)
+{
+	switch (ZdClassifyRollback(*rollback_sql))
+	{
+		case ZD_ROLLBACK_STATEMENTS:
+			break;
+		case ZD_ROLLBACK_IRREVERSIBLE:
+			*rollback_sql = NULL;
+			break;
+		case ZD_ROLLBACK_IRREVERSIBLE_TEXT:
+			ZdAddFolderProblem(problems, ZD_FOLDER_IRREVERSIBLE_TEXT, number,
+							   "rollback", file, NULL, 0);
+			break;
+	}
 }
 
 void
@@ -180,10 +255,10 @@ ZdCheckFolderNames(ZdFolderProblems *problems,
 				continue;
 			}
 			pfree(name);
-			if (p == 0 && !has_name(rollbacks, nrollbacks, file))
+			if (p == 0 && !ZdHasFileName(rollbacks, nrollbacks, file))
 				ZdAddFolderProblem(problems, ZD_FOLDER_NO_ROLLBACK, number,
 								   parts[p], file, NULL, 0);
-			if (p > 0 && !has_name(builds, nbuilds, file))
+			if (p > 0 && !ZdHasFileName(builds, nbuilds, file))
 				ZdAddFolderProblem(problems, ZD_FOLDER_NO_BUILD, number,
 								   parts[p], file, NULL, 0);
 		}
@@ -289,45 +364,6 @@ skip_blank_lines(const char *p)
 	return p;
 }
 
-/* white space, -- comments and nested block comments */
-static const char *
-skip_comments(const char *p)
-{
-	for (;;)
-	{
-		if (isspace((unsigned char) *p))
-			p++;
-		else if (p[0] == '-' && p[1] == '-')
-		{
-			while (*p && *p != '\n')
-				p++;
-		}
-		else if (p[0] == '/' && p[1] == '*')
-		{
-			int			depth = 1;
-
-			p += 2;
-			while (*p && depth > 0)
-			{
-				if (p[0] == '/' && p[1] == '*')
-				{
-					depth++;
-					p += 2;
-				}
-				else if (p[0] == '*' && p[1] == '/')
-				{
-					depth--;
-					p += 2;
-				}
-				else
-					p++;
-			}
-		}
-		else
-			return p;
-	}
-}
-
 /* the leading digits of a file name, to order problems of any name */
 static int
 number_key(const char *file)
@@ -337,17 +373,6 @@ number_key(const char *file)
 	while (*file >= '0' && *file <= '9' && value <= INT_MAX)
 		value = value * 10 + (*file++ - '0');
 	return (int) Min(value, INT_MAX);
-}
-
-static bool
-has_name(char **names, int n, const char *name)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
 }
 
 static int

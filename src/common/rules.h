@@ -52,6 +52,10 @@ extern bool ZdValidPatchName(const char *name);
 extern bool ZdParsePatchFileName(const char *file, int *number, char **name);
 extern bool ZdStartsWithMarker(const char *text, const char *marker);
 extern ZdRollbackKind ZdClassifyRollback(const char *text);
+extern const char *ZdSkipComments(const char *p);
+extern bool ZdHasFileName(char **names, int n, const char *name);
+extern void ZdApplyRollbackMarker(ZdFolderProblems *problems, int number,
+								  const char *file, char **rollback_sql);
 
 extern void ZdAddFolderProblem(ZdFolderProblems *problems, ZdFolderFault fault,
 							   int number, const char *part, const char *file,

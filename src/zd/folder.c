@@ -32,7 +32,6 @@
 #define ZD_MAX_PROBLEMS_SHOWN	10
 
 static bool check_directory(const char *path, const char *what);
-static bool has_file(char **files, int n, const char *file);
 static char *read_patch_file(const char *path);
 static void report_problems(ZdFolderProblems *problems, const char *dir);
 
@@ -78,7 +77,7 @@ CliReadFolder(const char *dir, CliFolder *folder)
 		CliFolderPatch *patch = &folder->patches[folder->npatches];
 
 		if (!ZdParsePatchFileName(builds[i], &patch->number, &patch->name) ||
-			!has_file(rollbacks, nrollbacks, builds[i]))
+			!ZdHasFileName(rollbacks, nrollbacks, builds[i]))
 			continue;
 		patch->file = builds[i];
 		patch->build_sql = read_patch_file(psprintf("%s/build/%s",
@@ -89,21 +88,10 @@ CliReadFolder(const char *dir, CliFolder *folder)
 													   folder->path, patch->file));
 		if (patch->rollback_sql == NULL)
 			return false;
-		switch (ZdClassifyRollback(patch->rollback_sql))
-		{
-			case ZD_ROLLBACK_STATEMENTS:
-				break;
-			case ZD_ROLLBACK_IRREVERSIBLE:
-				/* registered without rollback, as zd_load does */
-				patch->rollback_sql = NULL;
-				break;
-			case ZD_ROLLBACK_IRREVERSIBLE_TEXT:
-				ZdAddFolderProblem(&problems, ZD_FOLDER_IRREVERSIBLE_TEXT,
-								   patch->number, "rollback", patch->file,
-								   NULL, 0);
-				break;
-		}
-		if (has_file(verifies, nverifies, patch->file))
+		/* irreversible: registered without rollback */
+		ZdApplyRollbackMarker(&problems, patch->number, patch->file,
+							  &patch->rollback_sql);
+		if (ZdHasFileName(verifies, nverifies, patch->file))
 		{
 			patch->verify_sql = read_patch_file(psprintf("%s/verify/%s",
 														 folder->path, patch->file));
@@ -215,17 +203,6 @@ check_directory(const char *path, const char *what)
 		return false;
 	}
 	return true;
-}
-
-static bool
-has_file(char **files, int n, const char *file)
-{
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(files[i], file) == 0)
-			return true;
-	return false;
 }
 
 /* the whole file as a string, or NULL after an error */
