@@ -69,7 +69,7 @@ typedef struct Following
 static int	run_deploy(const CliOptions *options, int nargs, char **args);
 static bool queue(CliSession *session, const char *target, char **id);
 static int	wait_for(CliSession *session, const char *id);
-static bool read_deployment(Following *f, char **state);
+static bool read_deployment(Following *f, char **state, bool *finished);
 static void show_state(Following *f, const char *state);
 static bool read_steps(Following *f);
 static bool read_progress(Following *f, double now);
@@ -195,6 +195,7 @@ wait_for(CliSession *session, const char *id)
 	CliJson    *doc = CliOutputDocument();
 	Following	f = {0};
 	char	   *read = NULL;	/* a later state read, not yet notified */
+	bool		read_finished = false;	/* ... and the deployment had ended */
 	double		read_at = 0;
 	double		next_read = 0;
 	instr_time	started;
@@ -261,28 +262,33 @@ wait_for(CliSession *session, const char *id)
 		if (read != NULL && now >= read_at + ZD_DEPLOY_GRACE_MS)
 		{
 			show_state(&f, read);
+			if (read_finished)
+				f.ended = true;
 			read = NULL;
 			continue;
 		}
 		if (now >= next_read || notified)
 		{
 			char	   *state;
+			bool		finished;
 			bool		applying;
 
-			if (!read_deployment(&f, &state) || !read_steps(&f))
+			/* steps are shown once the deployment is shown applying */
+			if (!read_deployment(&f, &state, &finished) ||
+				(state_rank(f.state) != 0 && state_rank(f.state) != 1 &&
+				 !read_steps(&f)))
 				return ZD_EXIT_FAILURE;
-			if (f.ended)
-			{
-				/* the end is shown last, whatever was notified */
-				show_state(&f, state);
-				break;
-			}
 			if (read == NULL && strcmp(state, f.state) != 0 &&
 				(state_rank(state) < 0 || state_rank(state) > state_rank(f.state)))
 			{
 				read = state;
+				read_finished = finished;
 				read_at = now;
 			}
+			else if (finished && strcmp(state, f.state) == 0)
+				f.ended = true;
+			if (f.ended)
+				break;
 			applying = strcmp(f.state, "applying") == 0;
 			if (applying && !read_progress(&f, now))
 				return ZD_EXIT_FAILURE;
@@ -314,11 +320,11 @@ wait_for(CliSession *session, const char *id)
 }
 
 /*
- * The deployment's state, read in a short transaction of its own; sets
- * f->ended when the deployment has finished.
+ * The deployment's state, read in a short transaction of its own, and
+ * whether it has finished (finished_at, whatever the state's name).
  */
 static bool
-read_deployment(Following *f, char **state)
+read_deployment(Following *f, char **state, bool *finished)
 {
 	Oid			types[1] = {INT8OID};
 	const char *params[1] = {f->id};
@@ -337,7 +343,7 @@ read_deployment(Following *f, char **state)
 		return false;
 	}
 	*state = pg_strdup(PQgetvalue(res, 0, 0));
-	f->ended = strcmp(PQgetvalue(res, 0, 1), "t") == 0 ||
+	*finished = strcmp(PQgetvalue(res, 0, 1), "t") == 0 ||
 		state_rank(*state) == state_rank("done");
 	PQclear(res);
 	return true;

@@ -7,25 +7,20 @@
 use strict;
 use warnings;
 
-use File::Basename qw(dirname);
-use File::Path qw(make_path);
+use FindBin;
+use lib $FindBin::RealBin;
+
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use JSON::PP;
+use ZdClient qw(zd_node zd folder);
 
-# the zd built in this tree, before any other on PATH
-$ENV{PATH} = "$ENV{TESTDIR}/src/zd:$ENV{PATH}"
-  if defined $ENV{TESTDIR} && -x "$ENV{TESTDIR}/src/zd/zd";
-
-my $node = PostgreSQL::Test::Cluster->new('zd_deploy');
-$node->init;
 # restart_after_crash as in production: a crashing backend does not end the
 # test file
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'zerodown'\nzerodown.database = 'postgres'\nlc_messages = 'C'\nrestart_after_crash = on\n");
-$node->start;
+my $node = zd_node('zd_deploy',
+	"zerodown.database = 'postgres'\nrestart_after_crash = on\n");
 $node->safe_psql('postgres', 'CREATE EXTENSION zerodown');
 ok( $node->poll_query_until(
 		'postgres',
@@ -33,31 +28,7 @@ ok( $node->poll_query_until(
 	),
 	'the zerodown worker runs');
 
-# zd names itself "zd" in pg_stat_activity
-delete $ENV{PGAPPNAME};
-
 my @conn = ('-h', $node->host, '-p', $node->port, '-d', 'postgres');
-
-# run zd; returns its exit code, stdout and stderr
-sub zd
-{
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'zd', @_ ], '>', \$out, '2>', \$err);
-	return ($? >> 8, $out, $err);
-}
-
-# a migrations folder in a new temporary directory, from path => text
-sub folder
-{
-	my (%files) = @_;
-	my $dir = PostgreSQL::Test::Utils::tempdir;
-	foreach my $path (sort keys %files)
-	{
-		make_path(dirname("$dir/$path"));
-		append_to_file("$dir/$path", $files{$path});
-	}
-	return $dir;
-}
 
 sub query
 {
