@@ -58,7 +58,8 @@ typedef struct Following
 	char	   *state;			/* the last state shown */
 	bool		ended;
 	char	   *last_history;	/* the last history id shown */
-	char	   *running;		/* "build 3": the step shown as started */
+	char	   *running;		/* the step shown as started */
+	char	   *at;				/* where the last step shown left the database */
 	char	   *progress;		/* the backfill progress last shown */
 	double		progress_at;
 	bool		show;			/* progress is shown (not --quiet, not JSON) */
@@ -226,13 +227,17 @@ wait_for(CliSession *session, const char *id)
 			char	   *payload = notify->extra;
 			size_t		len = strlen(id);
 
+			/*
+			 * "ID STATE" is a change of state; anything else about the
+			 * deployment ("ID" and more words) only says to read it now.
+			 */
 			if (strcmp(notify->relname, ZD_NOTIFY_CHANNEL) == 0 &&
 				strncmp(payload, id, len) == 0 && payload[len] == ' ')
 			{
-				char	   *state = pnstrdup(payload + len + 1,
-											 strcspn(payload + len + 1, " "));
+				const char *state = payload + len + 1;
 
-				show_state(&f, state);
+				if (*state != '\0' && strchr(state, ' ') == NULL)
+					show_state(&f, state);
 				notified = true;
 			}
 			PQfreemem(notify);
@@ -414,6 +419,11 @@ read_steps(Following *f)
 
 		free(f->last_history);
 		f->last_history = pg_strdup(PQgetvalue(res, i, 0));
+		if (done)
+		{
+			free(f->at);
+			f->at = psprintf("%d", atoi(PQgetvalue(res, i, 5)) - (rollback ? 1 : 0));
+		}
 		if (f->steps)
 		{
 			CliJson    *entry = CliJsonAppend(f->steps, CliJsonObject());
@@ -443,18 +453,23 @@ read_steps(Following *f)
 		return true;
 	}
 
-	/* the step running: the next one toward the target */
+	/*
+	 * The step running: the next one toward the target from where the last
+	 * step shown left the database (from where the deployment started before
+	 * the first), so that what is shown never runs ahead of the history.
+	 */
 	params[0] = f->id;
+	params[1] = f->at;
+	types[1] = INT4OID;
 	res = CliQuery(f->session,
-				   psprintf("SELECT CASE WHEN d.target > v.at THEN 'building' ELSE 'rolling back' END,"
-							" pg_catalog.format('%%s_%%s', pg_catalog.lpad(p.number::text, 5, '0'), p.name)"
-							" FROM zerodown.deployments d"
-							" CROSS JOIN (SELECT %s() AS at) v"
-							" JOIN zerodown.patches p"
-							"  ON p.number = CASE WHEN d.target > v.at THEN v.at + 1 ELSE v.at END"
-							" WHERE d.id = $1 AND d.target <> v.at AND d.finished_at IS NULL",
-							CliFunction(f->session, "zd_version")),
-				   1, types, params, PGRES_TUPLES_OK);
+				   "SELECT CASE WHEN d.target > a.at THEN 'building' ELSE 'rolling back' END,"
+				   " pg_catalog.format('%s_%s', pg_catalog.lpad(p.number::text, 5, '0'), p.name)"
+				   " FROM zerodown.deployments d"
+				   " CROSS JOIN LATERAL (SELECT coalesce($2, d.from_version) AS at) a"
+				   " JOIN zerodown.patches p"
+				   "  ON p.number = CASE WHEN d.target > a.at THEN a.at + 1 ELSE a.at END"
+				   " WHERE d.id = $1 AND d.target <> a.at AND d.finished_at IS NULL",
+				   2, types, params, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	if (PQntuples(res) == 1)
@@ -481,6 +496,8 @@ read_steps(Following *f)
 static bool
 read_progress(Following *f, double now)
 {
+	Oid			types[2] = {INT8OID, INT8OID};
+	const char *params[2] = {f->id, f->last_history};
 	PGresult   *res;
 	int			i;
 
@@ -494,8 +511,11 @@ read_progress(Following *f, double now)
 				   "  ', ' || pg_catalog.justify_interval(e.time_left) || ' left')"
 				   " FROM zerodown.expansion_status e"
 				   " WHERE e.backfill_pid IS NOT NULL AND e.backfill_started_at IS NOT NULL"
+				   /* not before a step that ended is shown: the next read */
+				   "  AND NOT EXISTS (SELECT FROM zerodown.history h"
+				   "                   WHERE h.deployment = $1 AND h.id > $2)"
 				   " ORDER BY e.id",
-				   0, NULL, NULL, PGRES_TUPLES_OK);
+				   2, types, params, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	for (i = 0; i < PQntuples(res); i++)

@@ -127,9 +127,10 @@ run_new(const CliOptions *options, int nargs, char **args)
 									"--\n"
 									"-- The statements that undo build/%s,\n"
 									"-- run when the database is aligned below patch %d.  A file without\n"
-									"-- statements is a rollback that does nothing.  A patch that cannot be\n"
-									"-- undone starts this file with the line \"%s\"\n"
-									"-- (then only comments): aligning below it is refused.\n"
+									"-- statements is a rollback that does nothing.  For a patch that cannot\n"
+									"-- be undone, make \"%s\" the very first line\n"
+									"-- of this file, followed only by comments that say why: aligning below\n"
+									"-- it is then refused.\n"
 									"\n",
 									file, highest + 1, name, file, highest + 1,
 									ZD_IRREVERSIBLE_MARKER)))

@@ -56,6 +56,8 @@ typedef struct CommandOption
 	const char *help;			/* its line(s) in the help */
 } CommandOption;
 
+static void parse_options(int argc, char **argv, CliOptions *options,
+						  int *given, bool *help);
 static int	run_help(const CliOptions *options, int nargs, char **args);
 static void usage(void);
 static void command_usage(const CliCommand *command);
@@ -115,35 +117,11 @@ static const CommandOption command_options[] = {
 int
 main(int argc, char **argv)
 {
-	static struct option long_options[] = {
-		{"host", required_argument, NULL, 'h'},
-		{"port", required_argument, NULL, 'p'},
-		{"username", required_argument, NULL, 'U'},
-		{"dbname", required_argument, NULL, 'd'},
-		{"no-password", no_argument, NULL, 'w'},
-		{"password", no_argument, NULL, 'W'},
-		{"directory", required_argument, NULL, 'C'},
-		{"no-register", no_argument, NULL, OPTION_NO_REGISTER},
-		{"echo", no_argument, NULL, 'e'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"json", no_argument, NULL, OPTION_JSON},
-		{"format", required_argument, NULL, OPTION_FORMAT},
-		{"lock-plan", no_argument, NULL, OPTION_LOCK_PLAN},
-		{"strict", no_argument, NULL, OPTION_STRICT},
-		{"wait", no_argument, NULL, OPTION_WAIT},
-		{"timeout", required_argument, NULL, OPTION_TIMEOUT},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, OPTION_HELP},
-		{NULL, 0, NULL, 0}
-	};
 	CliOptions	options = {0};
 	const CliCommand *command;
 	bool		help = false;
 	int			given = 0;		/* the ZD_OPT_* options given */
 	int			code;
-	int			c;
-	int			i;
 
 	pg_logging_init(argv[0]);
 	progname = get_progname(argv[0]);
@@ -151,105 +129,7 @@ main(int argc, char **argv)
 	pg_prng_seed(&pg_global_prng_state,
 				 (uint64) time(NULL) ^ ((uint64) getpid() << 32));
 
-	options.directory = ".";
-	options.register_patches = true;
-	options.cparams.prompt_password = TRI_DEFAULT;
-
-	/* -? anywhere before "--" asks for help, as --help does */
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
-		if (strcmp(argv[i], "-?") == 0)
-		{
-			help = true;
-			argv[i] = "--help";
-		}
-
-	while ((c = getopt_long(argc, argv, "h:p:U:d:wWC:eqvV", long_options,
-							NULL)) != -1)
-	{
-		switch (c)
-		{
-			case 'h':
-				options.cparams.pghost = optarg;
-				break;
-			case 'p':
-				options.cparams.pgport = optarg;
-				break;
-			case 'U':
-				options.cparams.pguser = optarg;
-				break;
-			case 'd':
-				options.cparams.dbname = optarg;
-				break;
-			case 'w':
-				options.cparams.prompt_password = TRI_NO;
-				break;
-			case 'W':
-				options.cparams.prompt_password = TRI_YES;
-				break;
-			case 'C':
-				options.directory = optarg;
-				options.directory_given = true;
-				break;
-			case OPTION_NO_REGISTER:
-				options.register_patches = false;
-				break;
-			case 'e':
-				options.echo = true;
-				break;
-			case 'q':
-				options.quiet = true;
-				break;
-			case 'v':
-				options.verbose = true;
-				break;
-			case OPTION_JSON:
-				options.json = true;
-				given |= ZD_OPT_JSON;
-				break;
-			case OPTION_FORMAT:
-				if (strcmp(optarg, "json") == 0)
-				{
-					options.json = true;
-					given |= ZD_OPT_JSON;
-				}
-				else if (strcmp(optarg, "text") == 0)
-				{
-					options.json = false;
-					given &= ~ZD_OPT_JSON;
-				}
-				else
-					CliUsageError(NULL, "invalid value \"%s\" for option --format: the formats are text and json",
-								  optarg);
-				break;
-			case OPTION_LOCK_PLAN:
-				options.lock_plan = true;
-				given |= ZD_OPT_LOCK_PLAN;
-				break;
-			case OPTION_STRICT:
-				options.strict = true;
-				given |= ZD_OPT_STRICT;
-				break;
-			case OPTION_WAIT:
-				options.wait = true;
-				given |= ZD_OPT_WAIT;
-				break;
-			case OPTION_TIMEOUT:
-				if (!option_parse_int(optarg, "--timeout", 1, INT_MAX,
-									  &options.timeout))
-					CliUsageError(NULL, NULL);
-				given |= ZD_OPT_TIMEOUT;
-				break;
-			case 'V':
-				puts("zd (zerodown) " ZD_VERSION);
-				exit(ZD_EXIT_OK);
-			case OPTION_HELP:
-				help = true;
-				break;
-			default:
-				/* getopt_long already said what is wrong */
-				CliUsageError(NULL, NULL);
-		}
-	}
+	parse_options(argc, argv, &options, &given, &help);
 
 	if (optind >= argc)
 	{
@@ -277,6 +157,142 @@ main(int argc, char **argv)
 	code = command->run(&options, argc - optind - 1, argv + optind + 1);
 	CliOutputEnd(code);
 	return code;
+}
+
+/*
+ * The options, wherever they stand on the command line (getopt_long
+ * permutes): *given gets the ZD_OPT_* of those only some commands take,
+ * *help whether --help or -? was given.  Usage errors exit.
+ */
+static void
+parse_options(int argc, char **argv, CliOptions *options, int *given,
+			  bool *help)
+{
+	static struct option long_options[] = {
+		{"host", required_argument, NULL, 'h'},
+		{"port", required_argument, NULL, 'p'},
+		{"username", required_argument, NULL, 'U'},
+		{"dbname", required_argument, NULL, 'd'},
+		{"no-password", no_argument, NULL, 'w'},
+		{"password", no_argument, NULL, 'W'},
+		{"directory", required_argument, NULL, 'C'},
+		{"no-register", no_argument, NULL, OPTION_NO_REGISTER},
+		{"echo", no_argument, NULL, 'e'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"json", no_argument, NULL, OPTION_JSON},
+		{"format", required_argument, NULL, OPTION_FORMAT},
+		{"lock-plan", no_argument, NULL, OPTION_LOCK_PLAN},
+		{"strict", no_argument, NULL, OPTION_STRICT},
+		{"wait", no_argument, NULL, OPTION_WAIT},
+		{"timeout", required_argument, NULL, OPTION_TIMEOUT},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, OPTION_HELP},
+		{NULL, 0, NULL, 0}
+	};
+	int			c;
+	int			i;
+
+	options->directory = ".";
+	options->register_patches = true;
+	options->cparams.prompt_password = TRI_DEFAULT;
+
+	/* -? anywhere before "--" asks for help, as --help does */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "-?") == 0)
+		{
+			*help = true;
+			argv[i] = "--help";
+		}
+
+	while ((c = getopt_long(argc, argv, "h:p:U:d:wWC:eqvV", long_options,
+							NULL)) != -1)
+	{
+		switch (c)
+		{
+			case 'h':
+				options->cparams.pghost = optarg;
+				break;
+			case 'p':
+				options->cparams.pgport = optarg;
+				break;
+			case 'U':
+				options->cparams.pguser = optarg;
+				break;
+			case 'd':
+				options->cparams.dbname = optarg;
+				break;
+			case 'w':
+				options->cparams.prompt_password = TRI_NO;
+				break;
+			case 'W':
+				options->cparams.prompt_password = TRI_YES;
+				break;
+			case 'C':
+				options->directory = optarg;
+				options->directory_given = true;
+				break;
+			case OPTION_NO_REGISTER:
+				options->register_patches = false;
+				break;
+			case 'e':
+				options->echo = true;
+				break;
+			case 'q':
+				options->quiet = true;
+				break;
+			case 'v':
+				options->verbose = true;
+				break;
+			case OPTION_JSON:
+				options->json = true;
+				*given |= ZD_OPT_JSON;
+				break;
+			case OPTION_FORMAT:
+				if (strcmp(optarg, "json") == 0)
+				{
+					options->json = true;
+					*given |= ZD_OPT_JSON;
+				}
+				else if (strcmp(optarg, "text") == 0)
+				{
+					options->json = false;
+					*given &= ~ZD_OPT_JSON;
+				}
+				else
+					CliUsageError(NULL, "invalid value \"%s\" for option --format: the formats are text and json",
+								  optarg);
+				break;
+			case OPTION_LOCK_PLAN:
+				options->lock_plan = true;
+				*given |= ZD_OPT_LOCK_PLAN;
+				break;
+			case OPTION_STRICT:
+				options->strict = true;
+				*given |= ZD_OPT_STRICT;
+				break;
+			case OPTION_WAIT:
+				options->wait = true;
+				*given |= ZD_OPT_WAIT;
+				break;
+			case OPTION_TIMEOUT:
+				if (!option_parse_int(optarg, "--timeout", 1, INT_MAX,
+									  &options->timeout))
+					CliUsageError(NULL, NULL);
+				*given |= ZD_OPT_TIMEOUT;
+				break;
+			case 'V':
+				puts("zd (zerodown) " ZD_VERSION);
+				exit(ZD_EXIT_OK);
+			case OPTION_HELP:
+				*help = true;
+				break;
+			default:
+				/* getopt_long already said what is wrong */
+				CliUsageError(NULL, NULL);
+		}
+	}
+
 }
 
 /*
@@ -471,8 +487,9 @@ usage(void)
 		   "                           database already has registered; the folder is not\n"
 		   "                           read\n");
 	printf("  -e, --echo               show the commands sent to the server\n");
-	printf("  -q, --quiet              print only errors, the id of a deployment and the\n"
-		   "                           output of plan, check, gate status, status and new\n");
+	printf("  -q, --quiet              print only errors, the id of a deployment and how\n"
+		   "                           it ended (no progress), and the output of plan,\n"
+		   "                           check, gate status, status and new\n");
 	printf("  -v, --verbose            print more, including each statement of a patch\n"
 		   "                           that runs outside a transaction\n");
 	printf("  -V, --version            output version information, then exit\n");

@@ -221,9 +221,17 @@ is(query('SELECT zd_version()'), '3', 'the database is at patch 3');
 			  . "  AND EXISTS (SELECT FROM zerodown.deployments d WHERE d.state = 'applying')"
 		),
 		'zd waits idle, outside any transaction, while the deployment applies');
+
+	# a worker that notifies more than zd knows: a state zd has no name
+	# for is shown as it comes, a payload of several words only wakes zd
+	query("SELECT pg_notify('zerodown_deployment', id || ' verifying'),"
+		  . " pg_notify('zerodown_deployment', id || ' step 4 started')"
+		  . " FROM zerodown.deployments WHERE state = 'applying'");
 	$run->finish;
 	is($? >> 8, 0, 'the deployment zd waited for is done');
 	like($wout, qr/done in \d+ ms: database at patch 4/, 'zd printed the end');
+	like($wout, qr/^zd: deployment \d+: verifying$/m, 'a state zd does not know is shown');
+	unlike($wout, qr/^zd: deployment \d+: step/m, 'a payload of several words is not taken for a state');
 }
 
 #
