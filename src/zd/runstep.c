@@ -13,8 +13,8 @@
  * autocommit mode with lock_timeout set from zerodown.lock_timeout, then
  * calls zd_step_done, which runs the verify and records the step.  A
  * statement that fails may leave an invalid index behind (a failed CREATE
- * INDEX CONCURRENTLY does); zd drops every index that became invalid during
- * the step.  A statement that could not get its locks in time is run again
+ * INDEX CONCURRENTLY does); zd drops the index the statement names, if it
+ * became invalid during the step, and never an application's.  A statement that could not get its locks in time is run again
  * after the pause the server takes (src/common/backoff.c), up to
  * zerodown.lock_retries times; the statements before it have committed and
  * are not run again.  Ctrl-C cancels the statement running, and no other
@@ -29,6 +29,7 @@
 #include "catalog/pg_type_d.h"
 #include "common/backoff.h"
 #include "common/logging.h"
+#include "common/rules.h"
 #include "pqexpbuffer.h"
 
 #include "output.h"
@@ -65,7 +66,12 @@ static bool read_statements(CliSession *session, const CliPlanStep *step,
 static PGresult *run_statement(PGconn *conn, const char *sql);
 static bool read_invalid_indexes(CliSession *session, IndexList *list);
 static void drop_new_invalid_indexes(CliSession *session,
+									 const IndexList *before,
+									 const char *statement);
+static void warn_new_invalid_indexes(CliSession *session,
 									 const IndexList *before);
+static bool created_index(const char *sql, char **name, char **table);
+static const char *next_token(const char *p, char **token);
 static bool is_lock_failure(const PGresult *res);
 static void report_failure(CliSession *session, const CliPlanStep *step,
 						   const char *file, const StepStatement *statements,
@@ -166,7 +172,7 @@ run_outside_transaction(CliSession *session, const CliPlanStep *step,
 		}
 
 		/* no invalid index stays behind, whatever comes next */
-		drop_new_invalid_indexes(session, &invalid);
+		drop_new_invalid_indexes(session, &invalid, statements[i].sql);
 
 		if (is_lock_failure(res) && *attempts <= session->lock_retries)
 		{
@@ -329,26 +335,45 @@ read_invalid_indexes(CliSession *session, IndexList *list)
 }
 
 /*
- * Drop every index that is invalid now and was not before the step, with
- * DROP INDEX CONCURRENTLY so that the application's queries go on.  It runs
+ * Drop the invalid index the failed statement left: a CREATE INDEX
+ * CONCURRENTLY that fails leaves its index behind, invalid.  The index is
+ * chosen by the name and table the statement gives, among the indexes that
+ * became invalid during the step, never by a database-wide diff alone: an
+ * application's own CREATE INDEX CONCURRENTLY running meanwhile has an
+ * invalid index too, and DROP INDEX CONCURRENTLY would wait for it to end,
+ * then drop it.  A statement whose index zd cannot name (no name given) is
+ * reported, with how to find and drop the index, and nothing is dropped.
+ * DROP INDEX CONCURRENTLY lets the application's queries go on; it runs
  * without lock_timeout: it waits for the transactions using the table, but
  * does not block them.
  */
 static void
-drop_new_invalid_indexes(CliSession *session, const IndexList *before)
+drop_new_invalid_indexes(CliSession *session, const IndexList *before,
+						 const char *statement)
 {
+	const char *params[2];
+	char	   *name;
+	char	   *table;
 	PGresult   *res;
 	int			i;
 
 	if (PQstatus(session->conn) == CONNECTION_BAD)
 		return;
+	if (!created_index(statement, &name, &table))
+	{
+		warn_new_invalid_indexes(session, before);
+		return;
+	}
+	params[0] = name;
+	params[1] = table;
 	res = CliQuery(session,
 				   "SELECT i.indexrelid, n.nspname, c.relname"
 				   " FROM pg_catalog.pg_index i"
 				   " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
 				   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
-				   " WHERE NOT i.indisvalid",
-				   0, NULL, NULL, PGRES_TUPLES_OK);
+				   " WHERE NOT i.indisvalid AND c.relname = $1"
+				   "  AND i.indrelid = pg_catalog.to_regclass($2)",
+				   2, NULL, params, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return;
 
@@ -402,6 +427,153 @@ drop_new_invalid_indexes(CliSession *session, const IndexList *before)
 		(void) set_lock_timeout(session, session->lock_timeout);
 	}
 	PQclear(res);
+}
+
+/*
+ * A failed statement that names no index zd can drop: say which indexes
+ * became invalid during the step, which may be its own or an
+ * application's, and drop none.
+ */
+static void
+warn_new_invalid_indexes(CliSession *session, const IndexList *before)
+{
+	PGresult   *res;
+	int			i;
+
+	res = CliQuery(session,
+				   "SELECT i.indexrelid, pg_catalog.format('%I.%I', n.nspname, c.relname)"
+				   " FROM pg_catalog.pg_index i"
+				   " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+				   " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+				   " WHERE NOT i.indisvalid",
+				   0, NULL, NULL, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return;
+	for (i = 0; i < PQntuples(res); i++)
+	{
+		Oid			oid = (Oid) strtoul(PQgetvalue(res, i, 0), NULL, 10);
+		bool		existed = false;
+		int			j;
+
+		for (j = 0; j < before->n; j++)
+			existed = existed || before->oids[j] == oid;
+		if (existed)
+			continue;
+		CliWarning("index %s became invalid while the patch ran, and was left alone",
+				   PQgetvalue(res, i, 1));
+		CliWarningDetail("The failed statement does not name the index it creates, so zd cannot tell its index from an application's.");
+		CliWarningHint("If it is the patch's, drop it with DROP INDEX CONCURRENTLY %s; before aligning again.",
+					   PQgetvalue(res, i, 1));
+	}
+	PQclear(res);
+}
+
+/*
+ * The index a CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON
+ * [ONLY] table statement creates: its name (folded as the server folds it)
+ * and its table as written.  False for any other statement, and for one
+ * that names no index.
+ */
+static bool
+created_index(const char *sql, char **name, char **table)
+{
+	const char *p = sql;
+	char	   *word;
+	PQExpBufferData qualified;
+
+	p = next_token(p, &word);
+	if (word == NULL || strcmp(word, "create") != 0)
+		return false;
+	p = next_token(p, &word);
+	if (word != NULL && strcmp(word, "unique") == 0)
+		p = next_token(p, &word);
+	if (word == NULL || strcmp(word, "index") != 0)
+		return false;
+	p = next_token(p, &word);
+	if (word == NULL || strcmp(word, "concurrently") != 0)
+		return false;
+	p = next_token(p, &word);
+	if (word != NULL && strcmp(word, "if") == 0)
+	{
+		p = next_token(p, &word);	/* not */
+		p = next_token(p, &word);	/* exists */
+		p = next_token(p, &word);
+	}
+	if (word == NULL || strcmp(word, "on") == 0 || strcmp(word, ".") == 0)
+		return false;
+	*name = word;
+	p = next_token(p, &word);
+	if (word == NULL || strcmp(word, "on") != 0)
+		return false;
+	p = next_token(p, &word);
+	if (word != NULL && strcmp(word, "only") == 0)
+		p = next_token(p, &word);
+
+	/* table, or schema.table, quoted again for to_regclass */
+	initPQExpBuffer(&qualified);
+	while (word != NULL && strcmp(word, "(") != 0 && strcmp(word, "using") != 0)
+	{
+		if (strcmp(word, ".") == 0)
+			appendPQExpBufferChar(&qualified, '.');
+		else
+		{
+			const char *c;
+
+			appendPQExpBufferChar(&qualified, '"');
+			for (c = word; *c; c++)
+			{
+				if (*c == '"')
+					appendPQExpBufferChar(&qualified, '"');
+				appendPQExpBufferChar(&qualified, *c);
+			}
+			appendPQExpBufferChar(&qualified, '"');
+		}
+		p = next_token(p, &word);
+	}
+	*table = qualified.data;
+	return qualified.len > 0;
+}
+
+/*
+ * The next token after comments and white space, in *token: an identifier
+ * or keyword folded to lower case, a quoted identifier unquoted, or one
+ * other character; NULL at the end.  Returns where the token ends.
+ */
+static const char *
+next_token(const char *p, char **token)
+{
+	PQExpBufferData buf;
+
+	p = ZdSkipComments(p);
+	*token = NULL;
+	if (*p == '\0')
+		return p;
+	initPQExpBuffer(&buf);
+	if (*p == '"')
+	{
+		for (p++; *p; p++)
+		{
+			if (*p == '"' && p[1] == '"')
+				appendPQExpBufferChar(&buf, *p++);
+			else if (*p == '"')
+			{
+				p++;
+				break;
+			}
+			else
+				appendPQExpBufferChar(&buf, *p);
+		}
+	}
+	else if (isalpha((unsigned char) *p) || *p == '_' || IS_HIGHBIT_SET(*p))
+	{
+		while (isalnum((unsigned char) *p) || *p == '_' || *p == '$' ||
+			   IS_HIGHBIT_SET(*p))
+			appendPQExpBufferChar(&buf, pg_ascii_tolower((unsigned char) *p++));
+	}
+	else
+		appendPQExpBufferChar(&buf, *p++);
+	*token = buf.data;
+	return p;
 }
 
 /* lock_not_available or deadlock_detected, as the server retries */

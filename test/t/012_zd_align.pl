@@ -357,6 +357,73 @@ is(query('cicfail', 'SELECT count(*) FROM pg_index WHERE NOT indisvalid'),
 is(query('cicfail', "SELECT to_regclass('t_v_key') IS NULL"), 't', 'the index is gone');
 is(query('cicfail', 'SELECT zd_version()'), '1', 'the database stays at patch 1');
 
+# an application's own CREATE INDEX CONCURRENTLY, started while a patch
+# runs and still building when it fails, is none of zd's business (issue 13
+# item 2): zd drops the index the failed statement names, not every index
+# that became invalid during the step (DROP INDEX CONCURRENTLY would wait
+# for the application's build to end, then drop its index)
+new_db('appindex');
+{
+	my $dir = folder(
+		'build/00001_create_t.sql' =>
+		  "CREATE TABLE t (id int PRIMARY KEY, v int);\nINSERT INTO t SELECT g, g % 10 FROM generate_series(1, 100) g;\n",
+		'rollback/00001_create_t.sql' => "DROP TABLE t;\n",
+		'build/00002_index_missing.sql' =>
+		  "-- zerodown:no-transaction\nSELECT pg_advisory_lock(4243);\nSELECT pg_advisory_unlock(4243);\n"
+		  . "CREATE INDEX CONCURRENTLY missing_v_idx ON no_such_table (v);\n",
+		'rollback/00002_index_missing.sql' =>
+		  "-- zerodown:no-transaction\nDROP INDEX CONCURRENTLY missing_v_idx;\n");
+	($rc, $out, $err) = zd(@conn, '-d', 'appindex', '-C', $dir, 'align', '1');
+	is($rc, 0, 'appindex: align 1 exits 0');
+
+	# the step starts, and waits for a lock the test holds
+	my $holder = $node->background_psql('appindex');
+	$holder->query_safe('SELECT pg_advisory_lock(4243)');
+	my ($out2, $err2) = ('', '');
+	my $run;
+	{
+		local $ENV{PGOPTIONS} = '-c zerodown.lock_timeout=0';
+		$run = IPC::Run::start([ 'zd', @conn, '-d', 'appindex', '-C', $dir, 'align' ],
+			'>', \$out2, '2>', \$err2,
+			IPC::Run::timeout($PostgreSQL::Test::Utils::timeout_default));
+	}
+	ok( $node->poll_query_until('appindex',
+			"SELECT count(*) = 1 FROM pg_stat_activity WHERE application_name = 'zd'"
+			  . " AND wait_event_type = 'Lock' AND wait_event = 'advisory'"),
+		'the patch runs, waiting for the lock');
+
+	# meanwhile the application builds an index, which stays invalid while
+	# an old snapshot lives
+	my $snapshot = $node->background_psql('appindex');
+	$snapshot->query_safe('BEGIN ISOLATION LEVEL REPEATABLE READ');
+	$snapshot->query_safe('SELECT count(*) FROM t');
+	my $app = $node->background_psql('appindex');
+	$app->query_until(qr/building/,
+		"\\echo building\nCREATE INDEX CONCURRENTLY app_v_idx ON t (v);\n");
+	ok( $node->poll_query_until('appindex',
+			"SELECT count(*) = 1 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+			  . " WHERE c.relname = 'app_v_idx' AND NOT i.indisvalid"),
+		'the application\'s index is being built, invalid');
+
+	# the patch goes on, and its CREATE INDEX CONCURRENTLY fails
+	$holder->query_safe('SELECT pg_advisory_unlock(4243)');
+	ok( $node->poll_query_until('appindex',
+			"SELECT count(*) = 0 FROM pg_stat_activity WHERE application_name = 'zd'"),
+		'zd ends while the application\'s index is still being built');
+	$snapshot->query_safe('COMMIT');
+	$run->finish;
+	is($? >> 8, 1, 'the failing patch exits 1');
+	like($err2, qr/relation "no_such_table" does not exist/, 'zd reports the failure');
+	unlike($err2, qr/app_v_idx/, 'zd does not touch the application\'s index');
+	$app->quit;
+	$snapshot->quit;
+	$holder->quit;
+	is( query('appindex',
+			"SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+			  . " WHERE c.relname = 'app_v_idx'"),
+		't', 'the application\'s index is built and valid');
+}
+
 # a failing statement of several lines is shown whole (issue 11 item 11),
 # not by its first line
 new_db('cicfail_lines');
