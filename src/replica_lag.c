@@ -50,6 +50,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
+#include "postmaster/interrupt.h"
 #include "replication/walsender.h"
 #include "replication/walsender_private.h"
 #include "storage/latch.h"
@@ -418,6 +419,19 @@ wait_for_standbys(const char *activity, ZdReplicaWaitReport report, void *arg,
 		int			nover;
 
 		CHECK_FOR_INTERRUPTS();
+
+		/*
+		 * The worker waits outside any transaction: a new limit or
+		 * zerodown.replica_lag_ignore reaches it at once.  A backend reads
+		 * the configuration between statements only, as always.
+		 */
+		if (IsBackgroundWorker && ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			if (!brake_on())
+				break;
+		}
 		MemoryContextReset(pass);
 		MemoryContextSwitchTo(pass);
 		n = read_standbys(standbys);
@@ -488,7 +502,7 @@ wait_for_standbys(const char *activity, ZdReplicaWaitReport report, void *arg,
 	result->waited_ms = (double) (GetCurrentTimestamp() - started) / 1000.0;
 	if (!result->timed_out)
 		ereport(level,
-				(errmsg("%s waited %.1f s for the standbys to catch up",
+				(errmsg("%s goes on after waiting %.1f s for the standbys",
 						activity, result->waited_ms / 1000.0)));
 	if (report)
 		report(arg, NULL);
