@@ -26,7 +26,8 @@ OBJS = \
 	src/sync.o \
 	src/trigger.o \
 	src/expand.o \
-	src/backfill.o
+	src/backfill.o \
+	src/replica_lag.o
 
 # release 0.1.0 as shipped, then the upgrade script of each later release,
 # built from its parts in updates/ (see updates/README.md)
@@ -55,7 +56,8 @@ REGRESS = \
 	expand_column \
 	expand_table \
 	backfill \
-	dualwrite_errors
+	dualwrite_errors \
+	replica_lag
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

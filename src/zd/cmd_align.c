@@ -20,6 +20,7 @@
 #include "common/logging.h"
 #include "portability/instr_time.h"
 
+#include "lag.h"
 #include "output.h"
 #include "runstep.h"
 #include "session.h"
@@ -111,6 +112,13 @@ run_align(const CliOptions *options, int nargs, char **args)
 			fflush(stdout);
 			CliError("interrupted (Ctrl-C) before patch %d \"%s\"",
 					 step->number, step->name);
+			CliReportVersion(session);
+			return CliClose(session, ZD_EXIT_FAILURE);
+		}
+
+		/* the replica-lag brake, before each step (lag.c) */
+		if (!CliWaitForStandbys(session))
+		{
 			CliReportVersion(session);
 			return CliClose(session, ZD_EXIT_FAILURE);
 		}

@@ -512,12 +512,16 @@ usage(void)
 		   "by statement outside a transaction (CREATE INDEX CONCURRENTLY, ...); a\n"
 		   "rollback file whose first line is \"-- zerodown:irreversible\" declares its\n"
 		   "patch irreversible.  Deployments run in the database named by\n"
-		   "zerodown.database.  Ctrl-C cancels the statement running on the server.\n");
+		   "zerodown.database.  With zerodown.max_replica_lag or\n"
+		   "zerodown.max_replica_lag_bytes set on the server,\n"
+		   "align waits before each patch while a standby replays too far behind.\n"
+		   "Ctrl-C cancels the statement running on the server.\n");
 	printf("\nExit status: 0 on success; 1 when the folder is invalid, the connection\n"
-		   "fails, a patch fails, plan --strict finds something, check finds a rollback\n"
-		   "that does not undo its build, the deployment waited for fails, is cancelled\n"
-		   "or interrupted, or outlasts --timeout, or zd is interrupted (Ctrl-C); 2 on a\n"
-		   "usage error.\n");
+		   "fails, a patch fails, a standby does not catch up within\n"
+		   "zerodown.replica_lag_timeout, plan --strict finds something, check finds a\n"
+		   "rollback that does not undo its build, the deployment waited for fails, is\n"
+		   "cancelled or interrupted, or outlasts --timeout, or zd is interrupted\n"
+		   "(Ctrl-C); 2 on a usage error.\n");
 }
 
 /* zd help COMMAND, zd COMMAND --help */
