@@ -52,7 +52,8 @@ REGRESS = \
 	expand_column \
 	expand_table \
 	backfill \
-	dualwrite_errors
+	dualwrite_errors \
+	failed_statement
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

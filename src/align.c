@@ -431,8 +431,10 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 	char	   *where;
 
 	if (statement != NULL)
-		where = psprintf("%s, line %d: %s", progress->file, statement->line,
-						 ZdAbbreviate(statement->sql, 200));
+		where = ZdDescribeStatement(progress->file, statement,
+									ZdStatementErrorLine(statement,
+														 edata->internalquery,
+														 edata->internalpos));
 	else
 		where = pstrdup(step->file);
 
@@ -441,7 +443,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 				(errcode(edata->sqlerrcode),
 				 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
 						step->patch->name, edata->message),
-				 errdetail("%s. It was tried %d times. %s", where, attempts,
+				 errdetail("%s%sIt was tried %d times. %s", where,
+						   strchr(where, '\n') ? "\n" : ". ", attempts,
 						   statement ? ZdDescribeBlockers(statement->parsetree) : ""),
 				 errhint("Raise zerodown.lock_timeout or zerodown.lock_retries, or deploy when the sessions holding the locks have ended. The database stays at patch %d.",
 						 from)));
@@ -451,8 +454,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 			 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
 					step->patch->name, edata->message),
 			 edata->detail ?
-			 errdetail("%s.\n%s", where, edata->detail) :
-			 errdetail("%s.", where),
+			 errdetail("%s%s\n%s", where, strchr(where, '\n') ? "" : ".", edata->detail) :
+			 errdetail("%s%s", where, strchr(where, '\n') ? "" : "."),
 			 edata->hint ?
 			 errhint("%s", edata->hint) :
 			 step->statements == NIL && step->verify != NIL ?

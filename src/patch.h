@@ -35,5 +35,10 @@ extern List *ZdSplitStatements(const char *sql, const char *file,
 							   const int *linemap);
 extern const char *ZdNeedsNoTransaction(Node *parsetree);
 extern char *ZdAbbreviate(const char *sql, int maxlen);
+extern char *ZdExcerpt(const char *sql, int maxlines, int maxbytes);
+extern int	ZdStatementErrorLine(const ZdStatement *statement, const char *query,
+								 int charpos);
+extern char *ZdDescribeStatement(const char *file, const ZdStatement *statement,
+								 int error_line);
 
 #endif							/* ZERODOWN_PATCH_H */
