@@ -53,6 +53,7 @@ REGRESS = \
 	expand_table \
 	backfill \
 	dualwrite_errors \
+	unneeded_rollback \
 	failed_statement
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out

@@ -296,7 +296,17 @@ round_trip(int from, int to)
 	RoundTrip	range = {from, to};
 	List	   *rows = NIL;
 
-	run_in_rolled_back_subtransaction(round_trip_work, &range, &rows);
+	/* a rollback that cannot run is a row of the result, not a warning */
+	ZdWarnRollbackText = false;
+	PG_TRY();
+	{
+		run_in_rolled_back_subtransaction(round_trip_work, &range, &rows);
+	}
+	PG_FINALLY();
+	{
+		ZdWarnRollbackText = true;
+	}
+	PG_END_TRY();
 	return rows;
 }
 
@@ -326,6 +336,7 @@ round_trip_work(void *arg)
 		ZdStep	   *rollback;
 		CheckRow   *row = palloc0(sizeof(CheckRow));
 		List	   *before;
+		ErrorData  *rollback_error;
 
 		row->step = build;
 		row->result = "check failed";
@@ -338,6 +349,15 @@ round_trip_work(void *arg)
 		if (build->patch->rollback_sql == NULL)
 		{
 			row->result = "irreversible";
+			ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
+			continue;
+		}
+		rollback_error = ZdCheckRollbackText(build->patch, ZdReadVars());
+		if (rollback_error != NULL)
+		{
+			/* a finding, and the check goes on with the next patch */
+			row->result = "rollback failed";
+			row->items = list_make1(rollback_error->message);
 			ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
 			continue;
 		}
