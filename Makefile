@@ -54,7 +54,8 @@ REGRESS = \
 	backfill \
 	dualwrite_errors \
 	unneeded_rollback \
-	failed_statement
+	failed_statement \
+	extschema
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

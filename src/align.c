@@ -249,7 +249,13 @@ static void
 run_step(void *arg)
 {
 	StepAttempt *this = arg;
+	char	   *search_path = ZdPatchSearchPath();
 
+	/* undone with the attempt's GUC nest level, as lock_timeout is */
+	if (search_path != NULL)
+		(void) set_config_option("search_path", search_path,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 	run_statements(this->step->statements, this->step->file, false, this->progress);
 	run_statements(this->step->verify, this->step->verify_file, true, this->progress);
 }
