@@ -8,6 +8,7 @@ OBJS = \
 	src/patch.o \
 	src/catalog.o \
 	src/plan.o \
+	src/creation.o \
 	src/blockers.o \
 	src/align.o \
 	src/register.o \
@@ -55,7 +56,8 @@ REGRESS = \
 	dualwrite_errors \
 	unneeded_rollback \
 	failed_statement \
-	extschema
+	extschema \
+	deployer_create
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

@@ -122,7 +122,8 @@ ZdPatchSearchPath(void)
 	if (!OidIsValid(schema))
 		return NULL;
 	path = fetch_search_path(false);
-	if (list_member_oid(path, schema))
+	/* a path without a schema to create in would create in zerodown's */
+	if (path == NIL || list_member_oid(path, schema))
 		return NULL;
 	name = get_namespace_name(schema);
 	if (name == NULL)

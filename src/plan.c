@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "creation.h"
 #include "patch.h"
 #include "plan.h"
 #include "zerodown.h"
@@ -64,6 +65,7 @@ ZdMakePlan(int target, bool target_is_null)
 		CheckReversible(patch, target);
 		plan->steps = lappend(plan->steps, ZdMakeStep(patch, true, vars));
 	}
+	ZdCheckCreatePrivileges(plan);
 	return plan;
 }
 
