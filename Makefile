@@ -25,6 +25,7 @@ OBJS = \
 	src/sync.o \
 	src/trigger.o \
 	src/expand.o \
+	src/contracts.o \
 	src/backfill.o
 
 # release 0.1.0 as shipped, then the upgrade script of each later release,
@@ -57,7 +58,8 @@ REGRESS = \
 	unneeded_rollback \
 	failed_statement \
 	extschema \
-	deployer_create
+	deployer_create \
+	contract_rollback
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

@@ -32,6 +32,7 @@
 #include "blockers.h"
 #include "catalog.h"
 #include "check.h"
+#include "contracts.h"
 #include "deploy.h"
 #include "patch.h"
 #include "zerodown.h"
@@ -256,8 +257,18 @@ run_step(void *arg)
 		(void) set_config_option("search_path", search_path,
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
-	run_statements(this->step->statements, this->step->file, false, this->progress);
-	run_statements(this->step->verify, this->step->verify_file, true, this->progress);
+	/* expansions record the patch that expanded or contracted them */
+	ZdCurrentPatch = this->step->rollback ? 0 : this->step->patch->number;
+	PG_TRY();
+	{
+		run_statements(this->step->statements, this->step->file, false, this->progress);
+		run_statements(this->step->verify, this->step->verify_file, true, this->progress);
+	}
+	PG_FINALLY();
+	{
+		ZdCurrentPatch = 0;
+	}
+	PG_END_TRY();
 }
 
 /*

@@ -29,6 +29,7 @@
 #include "blockers.h"
 #include "catalog.h"
 #include "check.h"
+#include "contracts.h"
 #include "patch.h"
 #include "plan.h"
 
@@ -337,6 +338,8 @@ round_trip_work(void *arg)
 		CheckRow   *row = palloc0(sizeof(CheckRow));
 		List	   *before;
 		ErrorData  *rollback_error;
+		char	   *contracted;
+		int			contract_patch;
 
 		row->step = build;
 		row->result = "check failed";
@@ -365,6 +368,15 @@ round_trip_work(void *arg)
 		before = fingerprint();
 		row->result = "build failed";
 		ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
+
+		/* a contract is irreversible, whatever its rollback file says */
+		contracted = ZdContractBelow(n, n, &contract_patch);
+		if (contracted != NULL)
+		{
+			row->result = "irreversible";
+			row->items = list_make1(contracted);
+			continue;
+		}
 
 		rollback = ZdNextStep(n, true, &current);
 		if (!rollback->transactional)

@@ -14,6 +14,7 @@
  */
 #include "postgres.h"
 
+#include "contracts.h"
 #include "creation.h"
 #include "patch.h"
 #include "plan.h"
@@ -65,6 +66,7 @@ ZdMakePlan(int target, bool target_is_null)
 		CheckReversible(patch, target);
 		plan->steps = lappend(plan->steps, ZdMakeStep(patch, true, vars));
 	}
+	ZdCheckNoContractBelow(plan->current, target);
 	ZdCheckCreatePrivileges(plan);
 	return plan;
 }
@@ -99,6 +101,7 @@ ZdNextStep(int number, bool rollback, int *current)
 	{
 		CheckUnchanged(patch);
 		CheckReversible(patch, number - 1);
+		ZdCheckNoContractBelow(number, number - 1);
 	}
 	return ZdMakeStep(patch, rollback, ZdReadVars());
 }
