@@ -12,6 +12,7 @@ OBJS = \
 	src/blockers.o \
 	src/align.o \
 	src/register.o \
+	src/baseline.o \
 	src/load.o \
 	src/step.o \
 	src/lint.o \
@@ -59,7 +60,8 @@ REGRESS = \
 	failed_statement \
 	extschema \
 	deployer_create \
-	contract_rollback
+	contract_rollback \
+	baseline
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

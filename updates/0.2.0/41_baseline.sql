@@ -1,0 +1,16 @@
+/* ---------- adopting a database: zd_baseline (issue 11 item 9) ---------- */
+
+-- the history says which patches were adopted, not built
+ALTER TABLE zerodown.history DROP CONSTRAINT history_outcome_check;
+ALTER TABLE zerodown.history ADD CONSTRAINT history_outcome_check
+    CHECK (outcome IN ('done', 'failed', 'adopted'));
+COMMENT ON COLUMN zerodown.history.outcome IS 'done, failed, or adopted: marked applied by zd_baseline without running';
+
+CREATE FUNCTION @extschema@.zd_baseline(target integer)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'zd_baseline'
+LANGUAGE C CALLED ON NULL INPUT VOLATILE;
+COMMENT ON FUNCTION @extschema@.zd_baseline(integer) IS
+'adopts a database built by another tool: marks registered patches 1..target applied without running them (history outcome adopted); returns target';
+REVOKE ALL ON FUNCTION @extschema@.zd_baseline(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.zd_baseline(integer) TO zerodown_deployer;
