@@ -222,12 +222,13 @@ read_lock_settings(ZdSession *session)
 	res = ZdQuery(session,
 				  "SELECT pg_catalog.set_config('search_path',"
 				  "  pg_catalog.concat_ws(', ',"
-				  "   pg_catalog.nullif(pg_catalog.current_setting('search_path'), ''),"
+				  "   CASE WHEN pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.<>) ''"
+				  "        THEN pg_catalog.current_setting('search_path') END,"
 				  "   pg_catalog.quote_ident(n.nspname)), false)"
 				  " FROM pg_catalog.pg_extension e"
-				  " JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace"
-				  " WHERE e.extname = 'zerodown'"
-				  "  AND n.nspname <> ALL (pg_catalog.current_schemas(false))",
+				  " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+				  " WHERE e.extname OPERATOR(pg_catalog.=) 'zerodown'"
+				  "  AND n.nspname OPERATOR(pg_catalog.<>) ALL (pg_catalog.current_schemas(false))",
 				  0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
