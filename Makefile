@@ -100,8 +100,15 @@ clean: zd-clean
 zd-all:
 	$(MAKE) -C src/zd all
 
+# zd goes into PostgreSQL's bindir, which is rarely on PATH (Debian keeps it
+# in /usr/lib/postgresql/15/bin): say where, and how to run it, rather than
+# put a link outside PostgreSQL's tree behind the packager's back
 zd-install: zd-all
 	$(MAKE) -C src/zd install
+	@echo "zd installed as $(DESTDIR)$(bindir)/zd"
+	@case ":$$PATH:" in *":$(bindir):"*) ;; *) \
+	  echo "zd: $(bindir) is not on PATH; add it (export PATH=$(bindir):\$$PATH)" \
+	       "or link zd into a directory that is (ln -s $(bindir)/zd /usr/local/bin/zd)" ;; esac
 
 zd-clean:
 	$(MAKE) -C src/zd clean
