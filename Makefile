@@ -61,7 +61,8 @@ REGRESS = \
 	extschema \
 	deployer_create \
 	contract_rollback \
-	baseline
+	baseline \
+	begin_commit
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

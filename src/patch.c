@@ -26,6 +26,7 @@
 #include "zerodown.h"
 
 static void checksum_part(pg_cryptohash_ctx *ctx, const char *part);
+static bool is_wrapper(List *raw);
 static const char *skip_blanks(const char *p);
 static int	line_of_offset(const char *sql, int offset);
 static int	line_of_char(const char *sql, int charpos);
@@ -228,10 +229,14 @@ var_names(List *vars)
 /*
  * Split a patch into statements with the server's parser.  A syntax error is
  * reported with the file and line; transaction control is refused, since
- * zerodown owns the transactions.
+ * zerodown owns the transactions -- except, when unwrap is set, a plain
+ * BEGIN first and COMMIT last around the whole file, as patches written for
+ * tools that run files with psql have: zerodown's own transaction does what
+ * they ask, so they are left out.
  */
 List *
-ZdSplitStatements(const char *sql, const char *file, const int *linemap)
+ZdSplitStatements(const char *sql, const char *file, const int *linemap,
+				  bool unwrap)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ErrorContextCallback *save_context = error_context_stack;
@@ -267,6 +272,9 @@ ZdSplitStatements(const char *sql, const char *file, const int *linemap)
 	PG_END_TRY();
 	error_context_stack = save_context;
 
+	if (unwrap && is_wrapper(raw))
+		raw = list_delete_first(list_delete_last(raw));
+
 	foreach(lc, raw)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
@@ -290,6 +298,37 @@ ZdSplitStatements(const char *sql, const char *file, const int *linemap)
 		result = lappend(result, stmt);
 	}
 	return result;
+}
+
+/*
+ * Do the statements start with a plain BEGIN (or START TRANSACTION, without
+ * options) and end with COMMIT (or END, without AND CHAIN), with no other
+ * transaction control between?
+ */
+static bool
+is_wrapper(List *raw)
+{
+	TransactionStmt *first;
+	TransactionStmt *last;
+	ListCell   *lc;
+
+	if (list_length(raw) < 2 ||
+		!IsA(linitial_node(RawStmt, raw)->stmt, TransactionStmt) ||
+		!IsA(llast_node(RawStmt, raw)->stmt, TransactionStmt))
+		return false;
+	first = (TransactionStmt *) linitial_node(RawStmt, raw)->stmt;
+	last = (TransactionStmt *) llast_node(RawStmt, raw)->stmt;
+	if ((first->kind != TRANS_STMT_BEGIN && first->kind != TRANS_STMT_START) ||
+		first->options != NIL ||
+		last->kind != TRANS_STMT_COMMIT || last->chain)
+		return false;
+	for_each_from(lc, raw, 1)
+	{
+		if (lnext(raw, lc) != NULL &&
+			IsA(lfirst_node(RawStmt, lc)->stmt, TransactionStmt))
+			return false;
+	}
+	return true;
 }
 
 /* skip white space and comments before a statement's first token */

@@ -225,7 +225,7 @@ split_text(const char *text, List *vars, const char *file, bool transactional)
 {
 	int		   *linemap;
 	char	   *sql = ZdSubstitute(text, vars, file, &linemap);
-	List	   *statements = ZdSplitStatements(sql, file, linemap);
+	List	   *statements = ZdSplitStatements(sql, file, linemap, transactional);
 	ListCell   *lc;
 
 	if (!transactional)
