@@ -13,6 +13,7 @@ OBJS = \
 	src/align.o \
 	src/register.o \
 	src/baseline.o \
+	src/repair.o \
 	src/load.o \
 	src/step.o \
 	src/lint.o \

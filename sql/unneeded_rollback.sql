@@ -51,6 +51,27 @@ SELECT zd_version(), to_regclass('ur_c') IS NOT NULL AS ur_c;
 SELECT zd_align(2);
 SELECT zd_version(), to_regrole('regress_ur_nobody') IS NULL AS role_dropped;
 
+-- the broken rollback of applied patch 2 may be replaced: it never ran, and
+-- the build it was applied with stays; the history says so
+SELECT zd_register(2, 'create_ur_b',
+                   E'CREATE TABLE ur_b (id int);\nCREATE TABLE ur_b2 (id int);',
+                   E'DROP TABLE ur_b2;\nDROP TABLE ur_b;');
+SELECT number, direction, attempts, outcome, error FROM zerodown.history
+ WHERE outcome = 'repaired';
+SELECT number, applied, drift FROM zerodown.status WHERE number = 2;
+
+-- but not its build, nor a rollback that can run (patch 2's now, patch 1's)
+\set VERBOSITY terse
+SELECT zd_register(2, 'create_ur_b', 'CREATE TABLE ur_b (id int)', 'DROP TABLE ur_b');
+SELECT zd_register(2, 'create_ur_b',
+                   E'CREATE TABLE ur_b (id int);\nCREATE TABLE ur_b2 (id int);',
+                   E'DROP TABLE ur_b2;\nDROP TABLE ur_b CASCADE;');
+SELECT zd_register(1, 'create_ur_a', 'CREATE TABLE ur_a (id int)', 'DROP TABLE ur_a CASCADE');
+\set VERBOSITY default
+
+-- now the database goes below patch 2
+SELECT zd_align(0);
+SELECT zd_version(), to_regclass('ur_b') IS NULL AS ur_b_dropped;
+
 SELECT zd_set_var('ur_role', NULL);
-DROP TABLE ur_a, ur_b, ur_b2;
 DROP EXTENSION zerodown;

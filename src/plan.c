@@ -179,7 +179,7 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 							patch->number, patch->name, edata->message),
 					 errdetail("Building patch %d does not need its rollback, so this does not stop the build; aligning below patch %d will be refused until the rollback is fixed.",
 							   patch->number, patch->number),
-					 errhint("Fix the rollback file and register the patch again while it is not applied; once applied, its text cannot change. zd_check reports it too.")));
+					 errhint("Fix the rollback file and register the patch again; a rollback that cannot run may be replaced even once the patch is applied. zd_check reports it too.")));
 	}
 	return step;
 }

@@ -29,7 +29,7 @@ use Time::HiRes qw(time);
 # the zd built in this tree, before any other on PATH
 $ENV{PATH} = "$ENV{TESTDIR}/src/zd:$ENV{PATH}"
   if defined $ENV{TESTDIR} && -x "$ENV{TESTDIR}/src/zd/zd";
-my $history = dirname(__FILE__) . '/../fixtures/history_registry';
+our $history = dirname(__FILE__) . '/../fixtures/history_registry';
 ok(-d "$history/build", 'the history is there');
 
 my $node = PostgreSQL::Test::Cluster->new('real_history');
@@ -113,6 +113,32 @@ is($rc, 1, 'below 17 is refused');
 like($err, qr/syntax error at or near "DROP" at line 2 of .*rollback\/00017_index_crates_and_versions\.sql/,
 	'the broken rollback is named, with its line');
 is(version('registry_dev'), '17', 'nothing ran: the database stays at 17');
+
+# the team fixes the old rollback: an applied patch's rollback that could
+# not run may be replaced, and the database goes below it
+my $fixed = PostgreSQL::Test::Utils::tempdir;
+system('cp', '-R', "$history/build", "$history/rollback", $fixed) == 0
+  or die "could not copy the history";
+my $file = "$fixed/rollback/00017_index_crates_and_versions.sql";
+my $text = slurp_file($file);
+$text =~ s/index_crates_user_id\n/index_crates_user_id;\n/;
+open(my $fh, '>', $file) or die "could not write $file: $!";
+print $fh $text;
+close($fh);
+{
+	local $history = $fixed;
+	($rc, $out, $err) = zd('registry_dev', 'align', '10');
+}
+is($rc, 0, 'with the rollback fixed, the database goes below 17') or diag("$out\n$err");
+is(version('registry_dev'), '10', 'it stands at 10');
+is( $node->safe_psql(
+		'registry_dev', q{SELECT number, outcome FROM zerodown.history WHERE outcome = 'repaired'}),
+	'17|repaired', 'the history says the rollback of 17 was replaced');
+{
+	local $history = $fixed;
+	($rc, $out, $err) = zd('registry_dev', 'align', '17');
+}
+is($rc, 0, 'and up to 17 again') or diag("$out\n$err");
 
 # every rollback of 18..80 undoes its build
 my $start = time;

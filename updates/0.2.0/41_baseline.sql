@@ -1,10 +1,11 @@
 /* ---------- adopting a database: zd_baseline (issue 11 item 9) ---------- */
 
--- the history says which patches were adopted, not built
+-- the history says which patches were adopted, not built, and which
+-- applied patches had a rollback that could not run replaced (repair.c)
 ALTER TABLE zerodown.history DROP CONSTRAINT history_outcome_check;
 ALTER TABLE zerodown.history ADD CONSTRAINT history_outcome_check
-    CHECK (outcome IN ('done', 'failed', 'adopted'));
-COMMENT ON COLUMN zerodown.history.outcome IS 'done, failed, or adopted: marked applied by zd_baseline without running';
+    CHECK (outcome IN ('done', 'failed', 'adopted', 'repaired'));
+COMMENT ON COLUMN zerodown.history.outcome IS 'done; failed; adopted: marked applied by zd_baseline without running; repaired: the rollback of an applied patch, which could not run, was replaced';
 
 CREATE FUNCTION @extschema@.zd_baseline(target integer)
 RETURNS integer
