@@ -10,9 +10,12 @@ OBJS = \
 	src/patch.o \
 	src/catalog.o \
 	src/plan.o \
+	src/creation.o \
 	src/blockers.o \
 	src/align.o \
 	src/register.o \
+	src/baseline.o \
+	src/repair.o \
 	src/load.o \
 	src/step.o \
 	src/lint.o \
@@ -26,6 +29,7 @@ OBJS = \
 	src/sync.o \
 	src/trigger.o \
 	src/expand.o \
+	src/contracts.o \
 	src/backfill.o \
 	src/replica_lag.o
 
@@ -57,7 +61,14 @@ REGRESS = \
 	expand_table \
 	backfill \
 	dualwrite_errors \
-	replica_lag
+	replica_lag \
+	unneeded_rollback \
+	failed_statement \
+	extschema \
+	deployer_create \
+	contract_rollback \
+	baseline \
+	begin_commit
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
@@ -96,8 +107,15 @@ clean: zd-clean
 zd-all:
 	$(MAKE) -C src/zd all
 
+# zd goes into PostgreSQL's bindir, which is rarely on PATH (Debian keeps it
+# in /usr/lib/postgresql/15/bin): say where, and how to run it, rather than
+# put a link outside PostgreSQL's tree behind the packager's back
 zd-install: zd-all
 	$(MAKE) -C src/zd install
+	@echo "zd installed as $(DESTDIR)$(bindir)/zd"
+	@case ":$$PATH:" in *":$(bindir):"*) ;; *) \
+	  echo "zd: $(bindir) is not on PATH; add it (export PATH=$(bindir):\$$PATH)" \
+	       "or link zd into a directory that is (ln -s $(bindir)/zd /usr/local/bin/zd)" ;; esac
 
 zd-clean:
 	$(MAKE) -C src/zd clean

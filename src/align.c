@@ -32,6 +32,7 @@
 #include "catalog.h"
 #include "check.h"
 #include "common/backoff.h"
+#include "contracts.h"
 #include "deploy.h"
 #include "patch.h"
 #include "replica_lag.h"
@@ -250,9 +251,25 @@ static void
 run_step(void *arg)
 {
 	StepAttempt *this = arg;
+	char	   *search_path = ZdPatchSearchPath();
 
-	run_statements(this->step->statements, this->step->file, false, this->progress);
-	run_statements(this->step->verify, this->step->verify_file, true, this->progress);
+	/* undone with the attempt's GUC nest level, as lock_timeout is */
+	if (search_path != NULL)
+		(void) set_config_option("search_path", search_path,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	/* expansions record the patch that expanded or contracted them */
+	ZdCurrentPatch = this->step->rollback ? 0 : this->step->patch->number;
+	PG_TRY();
+	{
+		run_statements(this->step->statements, this->step->file, false, this->progress);
+		run_statements(this->step->verify, this->step->verify_file, true, this->progress);
+	}
+	PG_FINALLY();
+	{
+		ZdCurrentPatch = 0;
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -427,8 +444,10 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 	char	   *where;
 
 	if (statement != NULL)
-		where = psprintf("%s, line %d: %s", progress->file, statement->line,
-						 ZdAbbreviate(statement->sql, 200));
+		where = ZdDescribeStatement(progress->file, statement,
+									ZdStatementErrorLine(statement,
+														 edata->internalquery,
+														 edata->internalpos));
 	else
 		where = pstrdup(step->file);
 
@@ -437,7 +456,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 				(errcode(edata->sqlerrcode),
 				 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
 						step->patch->name, edata->message),
-				 errdetail("%s. It was tried %d times. %s", where, attempts,
+				 errdetail("%s%sIt was tried %d times. %s", where,
+						   strchr(where, '\n') ? "\n" : ". ", attempts,
 						   statement ? ZdDescribeBlockers(statement->parsetree) : ""),
 				 errhint("Raise zerodown.lock_timeout or zerodown.lock_retries, or deploy when the sessions holding the locks have ended. The database stays at patch %d.",
 						 from)));
@@ -447,8 +467,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 			 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
 					step->patch->name, edata->message),
 			 edata->detail ?
-			 errdetail("%s.\n%s", where, edata->detail) :
-			 errdetail("%s.", where),
+			 errdetail("%s%s\n%s", where, strchr(where, '\n') ? "" : ".", edata->detail) :
+			 errdetail("%s%s", where, strchr(where, '\n') ? "" : "."),
 			 edata->hint ?
 			 errhint("%s", edata->hint) :
 			 step->statements == NIL && step->verify != NIL ?

@@ -23,6 +23,10 @@
  */
 #include "common/protocol.h"
 
+/* how much of a failed statement messages show (ZdExcerpt) */
+#define ZD_EXCERPT_LINES		30
+#define ZD_EXCERPT_BYTES		2000
+
 /* settings (zerodown.c) */
 extern int	zerodown_lock_timeout;
 extern int	zerodown_lock_retries;
