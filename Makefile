@@ -4,6 +4,8 @@ EXTVERSION = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" $(EXTENSION).co
 
 MODULE_big = zerodown
 OBJS = \
+	src/common/backoff.o \
+	src/common/rules.o \
 	src/zerodown.o \
 	src/patch.o \
 	src/catalog.o \
@@ -45,6 +47,7 @@ REGRESS = \
 	plan \
 	placeholders \
 	load \
+	unregister \
 	errors \
 	privileges \
 	gate \

@@ -15,7 +15,6 @@
 #include "postgres.h"
 
 #include "access/xact.h"
-#include "common/pg_prng.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
@@ -32,6 +31,7 @@
 #include "blockers.h"
 #include "catalog.h"
 #include "check.h"
+#include "common/backoff.h"
 #include "contracts.h"
 #include "deploy.h"
 #include "patch.h"
@@ -52,7 +52,6 @@ typedef struct StepAttempt
 	StepProgress *progress;
 } StepAttempt;
 
-#define ZD_MAX_RETRY_DELAY_MS	60000
 
 /* zd_align_each runs: each step commits (for the failure hint) */
 static bool commit_each_step = false;
@@ -406,19 +405,14 @@ wait_before_retry(ZdStep *step, StepProgress *progress, int attempt,
 }
 
 /*
- * The pause before retry number attempt, in milliseconds: the first is
- * zerodown.lock_retry_delay, doubled on each retry up to one minute, drawn
- * between half and all of it so that competing sessions do not retry in
- * step.  Every retry of a lock zerodown waited for uses it.
+ * The pause before retry number attempt, in milliseconds, by the formula zd
+ * shares (src/common/backoff.c), from zerodown.lock_retry_delay.  Every retry
+ * of a lock zerodown waited for uses it.
  */
 int
 ZdRetryDelay(int attempt)
 {
-	double		delay = zerodown_lock_retry_delay;
-
-	delay = Min(delay * (1 << Min(attempt - 1, 16)), ZD_MAX_RETRY_DELAY_MS);
-	delay *= 0.5 + 0.5 * pg_prng_double(&pg_global_prng_state);
-	return (int) delay;
+	return ZdBackoffDelay(zerodown_lock_retry_delay, attempt);
 }
 
 /* sleep ms milliseconds on the latch, answering interrupts */

@@ -4,9 +4,12 @@
  *	  zd_load: register every patch of a server-side migrations folder.
  *
  * The folder holds build/NNNNN_name.sql, the matching
- * rollback/NNNNN_name.sql (an empty file is a rollback that does nothing)
- * and, optionally, verify/NNNNN_name.sql.  Every file is read and checked
- * before the first patch is registered.
+ * rollback/NNNNN_name.sql (an empty file is a rollback that does nothing; a
+ * file that starts with "-- zerodown:irreversible" registers the patch
+ * without rollback) and, optionally, verify/NNNNN_name.sql.  Every file is
+ * read and checked, by the rules the zd client shares (src/common/rules.c),
+ * before the first patch is registered; of several problems, the one with
+ * the lowest patch number is reported.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +29,7 @@
 
 #include "args.h"
 #include "catalog.h"
+#include "common/rules.h"
 #include "register.h"
 #include "zerodown.h"
 
@@ -42,11 +46,10 @@ typedef struct FolderPatch
 
 PG_FUNCTION_INFO_V1(zd_load);
 
-static List *list_patch_files(const char *dir, const char *part, bool required);
-static FolderPatch *parse_file_name(const char *dir, const char *file);
+static char **list_patch_files(const char *dir, const char *part,
+							   bool required, int *n);
 static char *read_patch_file(const char *path);
-static int	compare_numbers(const ListCell *a, const ListCell *b);
-static bool has_file(List *files, const char *file);
+static void report_problem(const ZdFolderProblem *problem, const char *dir);
 static inline void CheckCanReadFiles(void);
 static inline void CheckDirectory(const char *path, const char *what);
 
@@ -58,13 +61,16 @@ zd_load(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	char	   *dir;
-	List	   *builds;
-	List	   *rollbacks;
-	List	   *verifies;
+	char	  **builds;
+	char	  **rollbacks;
+	char	  **verifies;
+	int			nbuilds;
+	int			nrollbacks;
+	int			nverifies;
+	ZdFolderProblems problems = {0};
 	List	   *patches = NIL;
 	ListCell   *lc;
-	int			previous = 0;
-	FolderPatch *previous_patch = NULL;
+	int			i;
 
 	ZdCheckNotNull(fcinfo, 0, "dir");
 	ZdCheckDeployer("register patches");
@@ -74,75 +80,34 @@ zd_load(PG_FUNCTION_ARGS)
 	canonicalize_path(dir);
 	CheckDirectory(dir, "migrations folder");
 
-	builds = list_patch_files(dir, "build", true);
-	rollbacks = list_patch_files(dir, "rollback", false);
-	verifies = list_patch_files(dir, "verify", false);
+	builds = list_patch_files(dir, "build", true, &nbuilds);
+	rollbacks = list_patch_files(dir, "rollback", false, &nrollbacks);
+	verifies = list_patch_files(dir, "verify", false, &nverifies);
 
-	/* every build has its rollback, and nothing stands alone */
-	foreach(lc, builds)
+	/* the names first, then the files of the patches they allow */
+	ZdCheckFolderNames(&problems, builds, nbuilds, rollbacks, nrollbacks,
+					   verifies, nverifies);
+	for (i = 0; i < nbuilds; i++)
 	{
-		char	   *file = lfirst(lc);
-		FolderPatch *patch = parse_file_name(dir, file);
+		FolderPatch *patch = palloc0(sizeof(FolderPatch));
 
-		if (!has_file(rollbacks, file))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FILE),
-					 errmsg("build file \"%s/build/%s\" has no rollback file", dir, file),
-					 errdetail("In a folder every build needs its rollback/%s. Nothing was registered.", file),
-					 errhint("Write the statements that undo the build in rollback/%s; an empty file is a rollback that does nothing.",
-							 file)));
-		patches = lappend(patches, patch);
-	}
-	foreach(lc, rollbacks)
-		if (!has_file(builds, lfirst(lc)))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FILE),
-					 errmsg("rollback file \"%s/rollback/%s\" has no build file", dir,
-							(char *) lfirst(lc)),
-					 errdetail("Nothing was registered."),
-					 errhint("Rename it to match its build file, or remove it.")));
-	foreach(lc, verifies)
-		if (!has_file(builds, lfirst(lc)))
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_FILE),
-					 errmsg("verify file \"%s/verify/%s\" has no build file", dir,
-							(char *) lfirst(lc)),
-					 errdetail("Nothing was registered."),
-					 errhint("Rename it to match its build file, or remove it.")));
-
-	/* numbers are unique and follow each other */
-	list_sort(patches, compare_numbers);
-	foreach(lc, patches)
-	{
-		FolderPatch *patch = lfirst(lc);
-
-		if (patch->number == previous)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_OBJECT),
-					 errmsg("two build files in \"%s/build\" have number %d", dir, patch->number),
-					 errdetail("Files \"%s\" and \"%s\" both have number %d. Nothing was registered.",
-							   previous_patch->file, patch->file, patch->number),
-					 errhint("Each patch has its own number: renumber one of them.")));
-		if (previous != 0 && patch->number != previous + 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("patch %d is missing from \"%s/build\"", previous + 1, dir),
-					 errdetail("The folder goes from patch %d to patch %d. Nothing was registered.",
-							   previous, patch->number),
-					 errhint("Add the missing patch, or renumber the patches so that they follow each other.")));
-		previous = patch->number;
-		previous_patch = patch;
-	}
-
-	/* read everything, then register everything */
-	foreach(lc, patches)
-	{
-		FolderPatch *patch = lfirst(lc);
-
+		if (!ZdParsePatchFileName(builds[i], &patch->number, &patch->name) ||
+			!ZdHasFileName(rollbacks, nrollbacks, builds[i]))
+			continue;
+		patch->file = builds[i];
 		patch->build_sql = read_patch_file(psprintf("%s/build/%s", dir, patch->file));
 		patch->rollback_sql = read_patch_file(psprintf("%s/rollback/%s", dir, patch->file));
-		if (has_file(verifies, patch->file))
+		/* irreversible: registered without rollback */
+		ZdApplyRollbackMarker(&problems, patch->number, patch->file,
+							  &patch->rollback_sql);
+		if (ZdHasFileName(verifies, nverifies, patch->file))
 			patch->verify_sql = read_patch_file(psprintf("%s/verify/%s", dir, patch->file));
+		patches = lappend(patches, patch);
+	}
+	if (problems.n > 0)
+	{
+		ZdSortFolderProblems(&problems);
+		report_problem(&problems.items[0], dir);
 	}
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -167,18 +132,24 @@ zd_load(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* the NNNNN_name.sql files of dir/part; dot files are ignored */
-static List *
-list_patch_files(const char *dir, const char *part, bool required)
+/*
+ * The files of dir/part, whatever their names (the rules check those); dot
+ * files are ignored, anything but a regular file is an error.
+ */
+static char **
+list_patch_files(const char *dir, const char *part, bool required, int *n)
 {
 	char	   *path = psprintf("%s/%s", dir, part);
 	struct stat st;
 	List	   *files = NIL;
+	char	  **names;
 	DIR		   *d;
 	struct dirent *de;
+	ListCell   *lc;
 
+	*n = 0;
 	if (!required && stat(path, &st) != 0 && errno == ENOENT)
-		return NIL;
+		return NULL;
 	CheckDirectory(path, psprintf("%s folder", part));
 
 	d = AllocateDir(path);
@@ -194,45 +165,51 @@ list_patch_files(const char *dir, const char *part, bool required)
 					(errcode(ERRCODE_INVALID_NAME),
 					 errmsg("\"%s\" is not a regular file", full),
 					 errhint("A migrations folder holds only NNNNN_name.sql files in build/, rollback/ and verify/.")));
-		(void) parse_file_name(path, de->d_name);
 		files = lappend(files, pstrdup(de->d_name));
 	}
 	FreeDir(d);
-	return files;
+
+	names = palloc(sizeof(char *) * Max(list_length(files), 1));
+	foreach(lc, files)
+		names[(*n)++] = lfirst(lc);
+	return names;
 }
 
-/*
- * NNNNN_name.sql: a number of at least five digits, zero-padded to five, an
- * underscore, a patch name, ".sql".
- */
-static FolderPatch *
-parse_file_name(const char *dir, const char *file)
+/* the first of the folder's problems, as an error */
+static void
+report_problem(const ZdFolderProblem *problem, const char *dir)
 {
-	FolderPatch *patch = palloc0(sizeof(FolderPatch));
-	const char *p = file;
-	size_t		len = strlen(file);
-	long		number = 0;
+	char	   *message;
+	char	   *detail;
+	char	   *hint;
+	int			code = ERRCODE_UNDEFINED_FILE;
 
-	while (*p >= '0' && *p <= '9' && number <= PG_INT32_MAX)
-		number = number * 10 + (*p++ - '0');
-
-	if (p - file >= 5 && *p == '_' && len > 4 &&
-		strcmp(file + len - 4, ".sql") == 0 && number > 0 &&
-		number <= PG_INT32_MAX &&
-		strcmp(psprintf("%05ld", number), pnstrdup(file, p - file)) == 0)
+	ZdDescribeFolderProblem(problem, dir, "Nothing was registered.",
+							&message, &detail, &hint);
+	switch (problem->fault)
 	{
-		patch->number = (int) number;
-		patch->name = pnstrdup(p + 1, len - 4 - (p + 1 - file));
-		patch->file = pstrdup(file);
-		if (ZdValidPatchName(patch->name))
-			return patch;
+		case ZD_FOLDER_BAD_NAME:
+			code = ERRCODE_INVALID_NAME;
+			break;
+		case ZD_FOLDER_NO_ROLLBACK:
+		case ZD_FOLDER_NO_BUILD:
+			code = ERRCODE_UNDEFINED_FILE;
+			break;
+		case ZD_FOLDER_DUPLICATE:
+			code = ERRCODE_DUPLICATE_OBJECT;
+			break;
+		case ZD_FOLDER_GAP:
+			code = ERRCODE_UNDEFINED_OBJECT;
+			break;
+		case ZD_FOLDER_IRREVERSIBLE_TEXT:
+			code = ERRCODE_INVALID_PARAMETER_VALUE;
+			break;
 	}
 	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_NAME),
-			 errmsg("file name \"%s/%s\" is not NNNNN_name.sql", dir, file),
-			 errdetail("A patch file is named by its number, zero-padded to five digits and starting at 00001, an underscore, a name of letters, digits, underscores or hyphens, and \".sql\"."),
-			 errhint("Rename it, for example to \"00001_create_table_example_a.sql\".")));
-	return NULL;				/* keep compiler quiet */
+			(errcode(code),
+			 errmsg_internal("%s", message),
+			 errdetail_internal("%s", detail),
+			 errhint("%s", hint)));
 }
 
 static char *
@@ -273,28 +250,6 @@ read_patch_file(const char *path)
 						GetDatabaseEncodingName()),
 				 errhint("Save the file in the database's encoding.")));
 	return buf;
-}
-
-static int
-compare_numbers(const ListCell *a, const ListCell *b)
-{
-	FolderPatch *pa = lfirst(a);
-	FolderPatch *pb = lfirst(b);
-
-	if (pa->number != pb->number)
-		return (pa->number > pb->number) - (pa->number < pb->number);
-	return strcmp(pa->file, pb->file);
-}
-
-static bool
-has_file(List *files, const char *file)
-{
-	ListCell   *lc;
-
-	foreach(lc, files)
-		if (strcmp(lfirst(lc), file) == 0)
-			return true;
-	return false;
 }
 
 static inline void

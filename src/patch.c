@@ -22,12 +22,12 @@
 #include "parser/parser.h"
 #include "utils/memutils.h"
 
+#include "common/rules.h"
 #include "patch.h"
 #include "zerodown.h"
 
 static void checksum_part(pg_cryptohash_ctx *ctx, const char *part);
 static bool is_wrapper(List *raw);
-static const char *skip_blanks(const char *p);
 static int	line_of_offset(const char *sql, int offset);
 static int	line_of_char(const char *sql, int charpos);
 static int	original_line(const int *linemap, int line);
@@ -91,16 +91,7 @@ checksum_part(pg_cryptohash_ctx *ctx, const char *part)
 bool
 ZdIsNoTransaction(const char *sql)
 {
-	const char *p = sql;
-
-	if (sql == NULL)
-		return false;
-	while (*p && isspace((unsigned char) *p))
-		p++;
-	if (strncmp(p, ZD_NO_TRANSACTION_MARKER, strlen(ZD_NO_TRANSACTION_MARKER)) != 0)
-		return false;
-	p += strlen(ZD_NO_TRANSACTION_MARKER);
-	return *p == '\0' || isspace((unsigned char) *p);
+	return ZdStartsWithMarker(sql, ZD_NO_TRANSACTION_MARKER);
 }
 
 /*
@@ -281,7 +272,7 @@ ZdSplitStatements(const char *sql, const char *file, const int *linemap,
 		ZdStatement *stmt = palloc0(sizeof(ZdStatement));
 		int			len = rs->stmt_len > 0 ? rs->stmt_len :
 			(int) strlen(sql) - rs->stmt_location;
-		const char *start = skip_blanks(sql + rs->stmt_location);
+		const char *start = ZdSkipComments(sql + rs->stmt_location);
 
 		len -= start - (sql + rs->stmt_location);
 		stmt->line = original_line(linemap, line_of_offset(sql, start - sql));
@@ -329,45 +320,6 @@ is_wrapper(List *raw)
 			return false;
 	}
 	return true;
-}
-
-/* skip white space and comments before a statement's first token */
-static const char *
-skip_blanks(const char *p)
-{
-	for (;;)
-	{
-		if (isspace((unsigned char) *p))
-			p++;
-		else if (p[0] == '-' && p[1] == '-')
-		{
-			while (*p && *p != '\n')
-				p++;
-		}
-		else if (p[0] == '/' && p[1] == '*')
-		{
-			int			depth = 1;
-
-			p += 2;
-			while (*p && depth > 0)
-			{
-				if (p[0] == '/' && p[1] == '*')
-				{
-					depth++;
-					p += 2;
-				}
-				else if (p[0] == '*' && p[1] == '/')
-				{
-					depth--;
-					p += 2;
-				}
-				else
-					p++;
-			}
-		}
-		else
-			return p;
-	}
 }
 
 /* the line (from 1) of a byte offset */

@@ -7,7 +7,9 @@
  * text is a no-op; an applied patch whose text differs is refused, because
  * the database was built with the old text and changing it would make the
  * history lie.  Registering the very text a patch was applied with is
- * allowed, so that a drifted patch can be restored.
+ * allowed, so that a drifted patch can be restored.  A patch that is not
+ * applied may be unregistered (the zd client does so when its file left the
+ * folder); an applied one may not.
  *
  *-------------------------------------------------------------------------
  */
@@ -22,14 +24,14 @@
 
 #include "args.h"
 #include "catalog.h"
+#include "common/rules.h"
 #include "patch.h"
 #include "register.h"
 #include "repair.h"
 #include "zerodown.h"
 
-#define ZD_MAX_NAME_LEN		200
-
 PG_FUNCTION_INFO_V1(zd_register);
+PG_FUNCTION_INFO_V1(zd_unregister);
 PG_FUNCTION_INFO_V1(zd_set_var);
 
 static void update_source(int number, const char *source);
@@ -162,6 +164,63 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 	return existed ? "replaced" : "registered";
 }
 
+/*
+ * zd_unregister(number) returns the name of the patch removed.  Only a patch
+ * that is not applied leaves: an applied patch is the record of what the
+ * database is built of, and its rollback is needed to go below it.
+ */
+Datum
+zd_unregister(PG_FUNCTION_ARGS)
+{
+	MemoryContext caller = CurrentMemoryContext;
+	Oid			types[1] = {INT4OID};
+	Datum		values[1];
+	int32		number;
+	char	   *name;
+	bool		applied;
+	bool		isnull;
+	int			ret;
+
+	ZdCheckNotNull(fcinfo, 0, "number");
+	ZdCheckDeployer("unregister patches");
+	number = PG_GETARG_INT32(0);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ZdLockAlign("unregister patches");
+	values[0] = Int32GetDatum(number);
+	ret = SPI_execute_with_args("SELECT p.name, a.number IS NOT NULL"
+								" FROM " ZD_PATCHES_TABLE " p"
+								" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+								" WHERE p.number = $1 FOR UPDATE OF p",
+								1, types, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read patch %d: %s", number, SPI_result_code_string(ret));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("patch %d is not registered", number),
+				 errhint("The registered patches are in the view zerodown.status.")));
+	name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	applied = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+										 SPI_tuptable->tupdesc, 2, &isnull));
+	if (applied)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_IN_USE),
+				 errmsg("patch %d \"%s\" is applied and cannot be unregistered",
+						number, name),
+				 errdetail("The database is built of it, and aligning below it needs its rollback."),
+				 errhint("Align below it first: SELECT zd_align(%d);", number - 1)));
+
+	ret = SPI_execute_with_args("DELETE FROM " ZD_PATCHES_TABLE " WHERE number = $1",
+								1, types, values, NULL, false, 0);
+	if (ret != SPI_OK_DELETE || SPI_processed != 1)
+		elog(ERROR, "could not unregister patch %d: %s", number, SPI_result_code_string(ret));
+	name = MemoryContextStrdup(caller, name);
+	SPI_finish();
+	PG_RETURN_TEXT_P(cstring_to_text(name));
+}
+
 static void
 update_source(int number, const char *source)
 {
@@ -211,20 +270,6 @@ zd_set_var(PG_FUNCTION_ARGS)
 		elog(ERROR, "could not set variable \"%s\": %s", name, SPI_result_code_string(ret));
 	SPI_finish();
 	PG_RETURN_VOID();
-}
-
-/* letters, digits, underscores and hyphens, as in a file name */
-bool
-ZdValidPatchName(const char *name)
-{
-	const char *p;
-
-	if (*name == '\0' || strlen(name) > ZD_MAX_NAME_LEN)
-		return false;
-	for (p = name; *p; p++)
-		if (!isalnum((unsigned char) *p) && *p != '_' && *p != '-')
-			return false;
-	return true;
 }
 
 static inline void

@@ -13,6 +13,5 @@ extern const char *ZdRegisterPatch(int number, const char *name,
 								   const char *rollback_sql,
 								   const char *verify_sql,
 								   const char *source);
-extern bool ZdValidPatchName(const char *name);
 
 #endif							/* ZERODOWN_REGISTER_H */

@@ -18,19 +18,10 @@
 #define ZD_DEPLOYER_ROLE		"zerodown_deployer"
 
 /*
- * Advisory locks use the two-key form: a fixed class ("zero" in ASCII) and
- * one key per purpose, so they cannot collide with an application's
- * single-key locks and are easy to spot in pg_locks.
+ * Lock keys, the notify channel and the patch file markers, which zd shares
+ * (src/common)
  */
-#define ZD_LOCK_CLASS			0x7A65726F
-#define ZD_LOCK_GATE			1
-#define ZD_LOCK_ALIGN			2
-
-/* the channel the worker notifies with "id state" when a deployment moves */
-#define ZD_NOTIFY_CHANNEL		"zerodown_deployment"
-
-/* the marker that makes a patch file run outside a transaction */
-#define ZD_NO_TRANSACTION_MARKER	"-- zerodown:no-transaction"
+#include "common/protocol.h"
 
 /* how much of a failed statement messages show (ZdExcerpt) */
 #define ZD_EXCERPT_LINES		30

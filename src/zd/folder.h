@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * folder.h
- *	  The migrations folder on the client's disk: reading it, checked as
- *	  the server's zd_load checks a folder, and adding a patch to it.
+ *	  The migrations folder on the client's disk: build/, rollback/ and
+ *	  verify/ NNNNN_name.sql files, read and checked by the rules the server's
+ *	  zd_load shares (src/common/rules.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -10,26 +11,28 @@
 #define ZERODOWN_ZD_FOLDER_H
 
 /* one patch of the folder: build/, rollback/ and verify/NNNNN_name.sql */
-typedef struct ZdFolderPatch
+typedef struct CliFolderPatch
 {
 	int			number;
 	char	   *name;
 	char	   *file;			/* NNNNN_name.sql */
 	char	   *build_sql;
-	char	   *rollback_sql;
+	char	   *rollback_sql;	/* NULL: irreversible (the marker) */
 	char	   *verify_sql;		/* NULL: no verify file */
-} ZdFolderPatch;
+} CliFolderPatch;
 
 /* a whole folder, patches in number order */
-typedef struct ZdFolder
+typedef struct CliFolder
 {
 	char	   *path;			/* absolute */
 	int			npatches;
-	ZdFolderPatch *patches;
-} ZdFolder;
+	CliFolderPatch *patches;
+} CliFolder;
 
-extern bool ZdReadFolder(const char *dir, ZdFolder *folder);
-extern int	ZdNewPatch(const char *dir, const char *name);
-extern bool ZdValidPatchName(const char *name);
+extern bool CliReadFolder(const char *dir, CliFolder *folder);
+extern bool CliListPatchFiles(const char *dir, const char *part,
+							  bool required, char ***files, int *n);
+extern const CliFolderPatch *CliFindFolderPatch(const CliFolder *folder,
+												int number);
 
 #endif							/* ZERODOWN_ZD_FOLDER_H */

@@ -14,25 +14,25 @@
  */
 #include "postgres_fe.h"
 
-#include "conn.h"
 #include "lag.h"
+#include "session.h"
 #include "zd.h"
 
 bool
-ZdWaitForStandbys(ZdSession *session)
+CliWaitForStandbys(CliSession *session)
 {
 	PGresult   *res;
 	double		waited;
 
-	res = ZdQuery(session,
-				  psprintf("SELECT pg_catalog.date_part('epoch', %s())",
-						   ZdFunction(session, "zd_wait_for_replicas")),
-				  0, NULL, NULL, PGRES_TUPLES_OK);
+	res = CliQuery(session,
+				   psprintf("SELECT pg_catalog.date_part('epoch', %s())",
+							CliFunction(session, "zd_wait_for_replicas")),
+				   0, NULL, NULL, PGRES_TUPLES_OK);
 	if (res == NULL)
 		return false;
 	waited = atof(PQgetvalue(res, 0, 0));
 	PQclear(res);
-	if (waited > 0 && !session->options->quiet)
+	if (waited > 0 && !session->options->quiet && !session->options->json)
 	{
 		printf("  %-12s %.1f s for lagging standbys\n", "waited", waited);
 		fflush(stdout);

@@ -9,9 +9,9 @@
 #ifndef ZERODOWN_ZD_LAG_H
 #define ZERODOWN_ZD_LAG_H
 
-#include "conn.h"
+#include "session.h"
 
 /* false after reporting the error (the wait timed out, was cancelled) */
-extern bool ZdWaitForStandbys(ZdSession *session);
+extern bool CliWaitForStandbys(CliSession *session);
 
 #endif							/* ZERODOWN_ZD_LAG_H */

@@ -68,6 +68,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text
                   AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'zerodown')
                   AND d.deptype = 'e'$$,
               ARRAY['zd_register(integer,text,text,text,text,text)',
+                    'zd_unregister(integer)',
                     'zd_load(text)',
                     'zd_align(integer,boolean)',
                     'zd_align_each(integer)',

@@ -7,24 +7,20 @@
 use strict;
 use warnings;
 
-use File::Basename qw(dirname);
-use File::Path qw(make_path);
+use FindBin;
+use lib $FindBin::RealBin;
+
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use JSON::PP;
+use ZdClient qw(zd_node zd folder);
 
-# the zd built in this tree, before any other on PATH
-$ENV{PATH} = "$ENV{TESTDIR}/src/zd:$ENV{PATH}"
-  if defined $ENV{TESTDIR} && -x "$ENV{TESTDIR}/src/zd/zd";
-
-my $node = PostgreSQL::Test::Cluster->new('zd_deploy');
-$node->init;
 # restart_after_crash as in production: a crashing backend does not end the
 # test file
-$node->append_conf('postgresql.conf',
-	"shared_preload_libraries = 'zerodown'\nzerodown.database = 'postgres'\nlc_messages = 'C'\nrestart_after_crash = on\n");
-$node->start;
+my $node = zd_node('zd_deploy',
+	"zerodown.database = 'postgres'\nrestart_after_crash = on\n");
 $node->safe_psql('postgres', 'CREATE EXTENSION zerodown');
 ok( $node->poll_query_until(
 		'postgres',
@@ -32,31 +28,7 @@ ok( $node->poll_query_until(
 	),
 	'the zerodown worker runs');
 
-# zd names itself "zd" in pg_stat_activity
-delete $ENV{PGAPPNAME};
-
 my @conn = ('-h', $node->host, '-p', $node->port, '-d', 'postgres');
-
-# run zd; returns its exit code, stdout and stderr
-sub zd
-{
-	my ($out, $err) = ('', '');
-	IPC::Run::run([ 'zd', @_ ], '>', \$out, '2>', \$err);
-	return ($? >> 8, $out, $err);
-}
-
-# a migrations folder in a new temporary directory, from path => text
-sub folder
-{
-	my (%files) = @_;
-	my $dir = PostgreSQL::Test::Utils::tempdir;
-	foreach my $path (sort keys %files)
-	{
-		make_path(dirname("$dir/$path"));
-		append_to_file("$dir/$path", $files{$path});
-	}
-	return $dir;
-}
 
 sub query
 {
@@ -163,8 +135,12 @@ like($out, qr/^zd: deployment $id queued: from patch 0 to patch 2$/m,
 	'deploy says where the deployment goes');
 like(
 	$out,
-	qr/^zd: deployment $id: draining\nzd: deployment $id: applying\nzd: deployment $id done in \d+ ms: database at patch 2 \(from patch 0\)$/m,
-	'deploy --wait prints each state, then how it ended');
+	qr/^zd: deployment $id: draining\nzd: deployment $id: applying\n(?:  .*\n)+zd: deployment $id done in \d+ ms: database at patch 2 \(from patch 0\)$/m,
+	'deploy --wait prints each state, each step, then how it ended');
+like(
+	$out,
+	qr/^  building     00001_create_a\n  built        00001_create_a\s+\d+ ms\n  building     00002_add_w\n  built        00002_add_w\s+\d+ ms\n/m,
+	'deploy --wait shows each step as it starts and as it ends, in order');
 is(query('SELECT zd_version()'), '2', 'the database is at patch 2');
 is(query("SELECT state FROM zerodown.deployments WHERE id = $id"),
 	'done', 'the deployment is done');
@@ -245,9 +221,17 @@ is(query('SELECT zd_version()'), '3', 'the database is at patch 3');
 			  . "  AND EXISTS (SELECT FROM zerodown.deployments d WHERE d.state = 'applying')"
 		),
 		'zd waits idle, outside any transaction, while the deployment applies');
+
+	# a worker that notifies more than zd knows: a state zd has no name
+	# for is shown as it comes, a payload of several words only wakes zd
+	query("SELECT pg_notify('zerodown_deployment', id || ' verifying'),"
+		  . " pg_notify('zerodown_deployment', id || ' step 4 started')"
+		  . " FROM zerodown.deployments WHERE state = 'applying'");
 	$run->finish;
 	is($? >> 8, 0, 'the deployment zd waited for is done');
 	like($wout, qr/done in \d+ ms: database at patch 4/, 'zd printed the end');
+	like($wout, qr/^zd: deployment \d+: verifying$/m, 'a state zd does not know is shown');
+	unlike($wout, qr/^zd: deployment \d+: step/m, 'a payload of several words is not taken for a state');
 }
 
 #
@@ -370,6 +354,70 @@ is($rc, 0, 'deploy 0 --wait through DROP INDEX CONCURRENTLY exits 0')
 ok(await_end($id), 'the rollback through DROP INDEX CONCURRENTLY has ended');
 is(query($index_state), 'none', 'the index is gone');
 is(query('SELECT zd_version()'), '0', 'zd_version() is 0');
+
+#
+# what deploy --wait shows while the worker runs: each step as it starts and
+# ends, and the progress of a backfill (a no-transaction step that CALLs
+# zd_backfill, batches paused so that it lasts a few seconds)
+#
+query(q{CREATE TABLE bu (id integer PRIMARY KEY, email text);
+	INSERT INTO bu SELECT i, 'User' || i || '@Example.org' FROM generate_series(1, 20000) i});
+my %backfill = (
+	'build/00001_add_note.sql' => "ALTER TABLE bu ADD COLUMN note text;\n",
+	'rollback/00001_add_note.sql' => "ALTER TABLE bu DROP COLUMN note;\n",
+	'build/00002_expand_email.sql' =>
+	  "SELECT zd_expand_column('bu', 'email', 'email_normalized', 'text', 'lower(email)', 'email_normalized');\n",
+	'rollback/00002_expand_email.sql' => "SELECT zd_abort('bu', 'email_normalized');\n",
+	'build/00003_backfill_email.sql' =>
+	  "-- zerodown:no-transaction\nCALL zd_backfill('bu', 'email_normalized', 500, 100);\n",
+	'rollback/00003_backfill_email.sql' => '');
+my $backfill = folder(%backfill);
+
+($rc, $out, $err) = zd(@conn, '-C', $backfill, 'deploy', '3', '--wait');
+$id = deployment_id($out);
+is($rc, 0, 'deploy --wait of a backfill exits 0')
+  or diag_output();
+like(
+	$out,
+	qr/^zd: deployment $id: applying\n  building     00001_add_note\n  built        00001_add_note\s+\d+ ms\n  building     00002_expand_email\n  built        00002_expand_email\s+\d+ ms\n  building     00003_backfill_email\n/m,
+	'deploy --wait shows the steps before the backfill as they start and end');
+like(
+	$out,
+	qr/^  building     00003_backfill_email\n(?:\s+backfill of bu: \d+ of 20000 rows \([\d.]+%\).*\n)+  built        00003_backfill_email\s+\d+ ms\n/m,
+	'deploy --wait shows the progress of the backfill between its start and its end');
+like($out, qr/^zd: deployment $id done in \d+ ms: database at patch 3 \(from patch 0\)$/m,
+	'deploy --wait ends with how the deployment ended');
+is(query("SELECT count(*) FILTER (WHERE email_normalized = lower(email)) FROM bu"),
+	'20000', 'the backfill filled every row');
+
+# --quiet silences the progress only: the id and how it ended stay
+($rc, $out, $err) = zd(@conn, '-q', '-C', $backfill, 'deploy', '1', '--wait');
+$id = deployment_id($out);
+is($rc, 0, 'deploy --wait --quiet exits 0')
+  or diag_output();
+like(
+	$out,
+	qr/\Azd: deployment $id queued: from patch 3 to patch 1\nzd: deployment $id done in \d+ ms: database at patch 1 \(from patch 3\)\n\z/,
+	'deploy --wait --quiet prints the id and how it ended, and nothing else');
+
+# --json: one document, with every state and every step
+($rc, $out, $err) = zd(@conn, '--json', '-C', $backfill, 'deploy', '3', '--wait');
+is($rc, 0, 'deploy --wait --json exits 0')
+  or diag_output();
+my $doc = eval { JSON::PP::decode_json($out) };
+ok(defined $doc, 'deploy --json prints one JSON document') or diag($@);
+is($doc->{command}, 'deploy', 'the document names the command');
+ok($doc->{ok} && $doc->{exit_code} == 0, 'the document says it succeeded');
+ok($doc->{id} > 0, 'the document has the id of the deployment');
+is($doc->{state}, 'done', 'the document has the final state');
+is_deeply($doc->{states}, [ 'queued', 'draining', 'applying', 'done' ],
+	'the document lists every state, in order');
+is($doc->{from}, 1, 'the document has where it started');
+is($doc->{target}, 3, 'the document has the target');
+is($doc->{database_at}, 3, 'the document has where the database stands');
+is_deeply([ map { "$_->{number} $_->{direction} $_->{outcome}" } @{ $doc->{steps} } ],
+	[ '2 build done', '3 build done' ], 'the document lists the steps, in order');
+ok($doc->{waited}, 'the document says zd waited');
 
 $node->stop;
 done_testing();
