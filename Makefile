@@ -52,7 +52,8 @@ REGRESS = \
 	expand_column \
 	expand_table \
 	backfill \
-	dualwrite_errors
+	dualwrite_errors \
+	trust_catalog
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

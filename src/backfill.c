@@ -176,6 +176,15 @@ zd_backfill(PG_FUNCTION_ARGS)
 						   "backfill", false);
 	b->label = psprintf("%s (%s)", b->e->table_name,
 						b->e->column ? b->e->target : b->e->child_name);
+
+	/* what the batches do, checked before they lock anything */
+	ZdCheckTableAccess(b->e->relid, ACL_SELECT, "backfill");
+	ZdCheckTableAccess(b->e->relid, ACL_UPDATE, "backfill");
+	if (!b->e->column)
+	{
+		ZdCheckTableAccess(b->e->child, ACL_SELECT, "backfill");
+		ZdCheckTableAccess(b->e->child, ACL_INSERT, "backfill");
+	}
 	if (strcmp(b->e->state, "backfilled") == 0)
 	{
 		ereport(NOTICE,
@@ -248,10 +257,10 @@ run_backfill(Backfill *b)
 		int			ret;
 
 		values[0] = Int64GetDatum(b->e->id);
-		ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
-									" SET state = 'backfilled', backfilled_at = now(), progress_at = now()"
-									" WHERE id = $1 AND state = 'expanded'",
-									1, types, values, NULL, false, 0);
+		ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
+							   " SET state = 'backfilled', backfilled_at = now(), progress_at = now()"
+							   " WHERE id = $1 AND state = 'expanded'",
+							   1, types, values, NULL, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "could not record expansion " INT64_FORMAT " as backfilled: %s",
 				 b->e->id, SPI_result_code_string(ret));
@@ -419,12 +428,12 @@ start_run(Backfill *b)
 	values[2] = e->watermark ? CStringGetTextDatum(e->watermark) : (Datum) 0;
 	nulls[2] = e->watermark ? ' ' : 'n';
 	values[3] = Int64GetDatum(e->rows_total);
-	ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
 								" SET key_column = $2, watermark = $3, rows_total = $4,"
 								"  backfill_started_at = coalesce(backfill_started_at, now()),"
 								"  run_started_at = now(), progress_at = now(), rows_per_second = NULL"
 								" WHERE id = $1",
-								4, types, values, nulls, false, 0);
+								4, types, values, nulls, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record the start of the backfill: %s",
 			 SPI_result_code_string(ret));
@@ -508,9 +517,9 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 
 	/* the expansion is still there: contract and abort wait for this batch */
 	values[0] = Int64GetDatum(e->id);
-	ret = SPI_execute_with_args("SELECT state FROM " ZD_EXPANSIONS_TABLE
-								" WHERE id = $1 FOR NO KEY UPDATE",
-								1, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT state FROM " ZD_EXPANSIONS_TABLE
+						   " WHERE id = $1 FOR NO KEY UPDATE",
+						   1, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read expansion " INT64_FORMAT ": %s",
 			 e->id, SPI_result_code_string(ret));
@@ -576,13 +585,13 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 	values[4] = Int64GetDatum(1);
 	values[5] = Float8GetDatum(ms);
 	values[6] = Float8GetDatum(rows_per_second(b));
-	ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
 								" SET last_key = $2, rows_done = rows_done + $3,"
 								"  rows_written = rows_written + $4, batches = batches + $5,"
 								"  longest_batch = greatest(longest_batch, make_interval(secs => $6 / 1000)),"
 								"  rows_per_second = $7, progress_at = now()"
 								" WHERE id = $1",
-								7, types, values, NULL, false, 0);
+								7, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record the backfill's progress: %s",
 			 SPI_result_code_string(ret));

@@ -10,6 +10,7 @@
 #define ZERODOWN_CATALOG_H
 
 #include "datatype/timestamp.h"
+#include "executor/spi.h"
 #include "nodes/pg_list.h"
 
 /* a registered patch, with whether and how it was applied */
@@ -28,6 +29,15 @@ typedef struct ZdPatch
 } ZdPatch;
 
 extern void ZdCheckDeployer(const char *action);
+extern Oid	ZdExtensionOwner(void);
+extern int	ZdCatalogExecute(const char *sql, int nargs, Oid *types,
+							 Datum *values, const char *nulls, long count);
+extern int	ZdExecutePinned(const char *sql, int nargs, Oid *types,
+							Datum *values, const char *nulls, long count);
+extern int	ZdCatalogExecutePlan(SPIPlanPtr plan, Datum *values,
+								 const char *nulls, long count);
+extern SPIPlanPtr ZdCatalogKeepPlan(const char *sql, int nargs, Oid *types);
+extern Datum ZdCallerName(void);
 extern void ZdLockAlign(const char *action);
 extern List *ZdReadPatches(int from, int to);
 extern int	ZdReadHighest(void);

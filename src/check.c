@@ -463,13 +463,13 @@ existing_tables(void)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute("SELECT c.oid, c.oid::regclass::text FROM pg_catalog.pg_class c"
+	ret = ZdExecutePinned("SELECT c.oid, c.oid::regclass::text FROM pg_catalog.pg_class c"
 					  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 					  " WHERE c.relkind IN ('r', 'p', 'm', 'v', 'f')"
 					  "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'zerodown')"
 					  "  AND n.nspname NOT LIKE 'pg\\_toast%'"
 					  " ORDER BY 2",
-					  false, 0);
+					  0, NULL, NULL, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not list tables: %s", SPI_result_code_string(ret));
 	elems = palloc(sizeof(Datum) * (SPI_processed + 1));
@@ -497,14 +497,14 @@ own_locks(TableSet *tables)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT l.relation, array_position(ARRAY["
+	ret = ZdExecutePinned("SELECT l.relation, array_position(ARRAY["
 								"  'AccessShareLock', 'RowShareLock', 'RowExclusiveLock',"
 								"  'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',"
 								"  'ExclusiveLock', 'AccessExclusiveLock'], l.mode)"
 								" FROM pg_catalog.pg_locks l"
 								" WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted"
 								"  AND l.locktype = 'relation' AND l.relation = ANY ($1)",
-								1, types, values, NULL, false, 0);
+								1, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read own locks: %s", SPI_result_code_string(ret));
 	for (i = 0; i < SPI_processed; i++)
@@ -589,7 +589,7 @@ fingerprint(void)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute(ZD_FINGERPRINT_QUERY, false, 0);
+	ret = ZdExecutePinned(ZD_FINGERPRINT_QUERY, 0, NULL, NULL, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the schema fingerprint: %s",
 			 SPI_result_code_string(ret));

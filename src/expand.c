@@ -30,7 +30,9 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
@@ -100,6 +102,10 @@ typedef struct LockRequest
 static ErrorData *try_lock(Oid relid, LOCKMODE mode);
 static void lock_relation(void *arg);
 static void check_table(Relation rel, const char *role);
+static void CheckExpansionRow(ZdExpansion *e);
+static const char *privilege_name(AclMode mode);
+static Oid	rel_owner(Oid relid);
+static void report_inconsistent(ZdExpansion *e, const char *detail);
 static void check_not_in_active(Oid relid, List *columns);
 static char *read_watermark(Oid relid, const char *key);
 static int64 record_expansion(bool column, Oid relid, const char *target,
@@ -276,6 +282,7 @@ expand_columns(FunctionCallInfo fcinfo, Oid relid, List *old_names,
 		elog(ERROR, "SPI_connect failed");
 
 	/* the lock first: everything checked below stays true until commit */
+	ZdCheckTableAccess(relid, ZD_TABLE_OWNER, "expand");
 	ZdLockRelationRetry(relid, AccessExclusiveLock, "expand it");
 	rel = relation_open(relid, NoLock);
 	check_table(rel, "expand");
@@ -466,6 +473,8 @@ zd_expand_table(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
+	ZdCheckTableAccess(parent_id, ACL_TRIGGER, "expand");
+	ZdCheckTableAccess(child_id, ACL_TRIGGER, "expand");
 	ZdLockRelationRetry(parent_id, ShareRowExclusiveLock, "expand it");
 	ZdLockRelationRetry(child_id, ShareRowExclusiveLock, "expand it");
 	parent = relation_open(parent_id, NoLock);
@@ -611,6 +620,9 @@ zd_contract(PG_FUNCTION_ARGS)
 						 quote_literal_cstr(e->table_name),
 						 quote_literal_cstr(e->target))));
 
+	ZdCheckTableAccess(e->relid, ZD_TABLE_OWNER, "contract an expansion of");
+	if (!e->column)
+		ZdCheckTableAccess(e->child, ZD_TABLE_OWNER, "contract an expansion of");
 	ZdLockRelationRetry(e->relid, AccessExclusiveLock, "contract it");
 	if (!e->column)
 		ZdLockRelationRetry(e->child, AccessExclusiveLock, "contract it");
@@ -646,6 +658,9 @@ zd_abort(PG_FUNCTION_ARGS)
 
 	e = ZdFindExpansion(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)),
 						"abort", true);
+	ZdCheckTableAccess(e->relid, ZD_TABLE_OWNER, "abort an expansion of");
+	if (!e->column)
+		ZdCheckTableAccess(e->child, ZD_TABLE_OWNER, "abort an expansion of");
 	ZdLockRelationRetry(e->relid, AccessExclusiveLock, "abort the expansion");
 	if (!e->column)
 		ZdLockRelationRetry(e->child, AccessExclusiveLock, "abort the expansion");
@@ -681,7 +696,7 @@ ZdFindExpansion(Oid relid, const char *target, const char *action, bool lock)
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetTextDatum(target);
-	ret = SPI_execute_with_args(lock ?
+	ret = ZdCatalogExecute(lock ?
 								"SELECT id, kind, relid::oid, table_name, target, child::oid, child_name,"
 								" old_columns, new_columns, key_column, child_key, child_pk, triggers,"
 								" child_triggers, watermark, state, last_key, rows_done, rows_total"
@@ -694,7 +709,7 @@ ZdFindExpansion(Oid relid, const char *target, const char *action, bool lock)
 								" FROM " ZD_EXPANSIONS_TABLE
 								" WHERE relid = $1::regclass AND (target = $2 OR $2 = ANY (new_columns) OR child::text = $2 OR child_name = $2)"
 								" ORDER BY state IN ('expanded', 'backfilled') DESC, id DESC LIMIT 1",
-								2, types, values, NULL, false, 1);
+								2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown expansions: %s",
 			 SPI_result_code_string(ret));
@@ -731,8 +746,16 @@ ZdFindExpansion(Oid relid, const char *target, const char *action, bool lock)
 	d = SPI_getbinval(tuple, desc, 19, &isnull);
 	e->rows_total_known = !isnull;
 	e->rows_total = isnull ? 0 : DatumGetInt64(d);
+	CheckExpansionRow(e);
 	if (e->key_column != NULL)
-		e->key_type = get_atttype(e->relid, get_attnum(e->relid, e->key_column));
+	{
+		AttrNumber	attnum = get_attnum(e->relid, e->key_column);
+
+		if (attnum == InvalidAttrNumber)
+			report_inconsistent(e, psprintf("Its key column \"%s\" is not a column of %s.",
+											e->key_column, ZdQualifiedName(e->relid)));
+		e->key_type = get_atttype(e->relid, attnum);
+	}
 
 	if (strcmp(e->state, "contracted") == 0)
 		ereport(ERROR,
@@ -817,6 +840,136 @@ lock_relation(void *arg)
 	LockRelationOid(request->relid, request->mode);
 }
 
+/*
+ * A table zerodown is about to lock for the caller, named by an argument or
+ * by a row of zerodown.expansions: it must exist, be a table of the
+ * application (never a system catalog), and the caller must hold the
+ * privilege the operation needs (ZD_TABLE_OWNER: be its owner), all checked
+ * before any lock is requested, as PostgreSQL's own commands do.
+ */
+void
+ZdCheckTableAccess(Oid relid, AclMode mode, const char *action)
+{
+	char		relkind = get_rel_relkind(relid);
+	Oid			nspid;
+	AclResult	result;
+
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Name an existing table.")));
+	nspid = get_rel_namespace(relid);
+	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(nspid) ||
+		IsToastNamespace(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s %s: it is a system catalog", action, ZdQualifiedName(relid)),
+				 errhint("zerodown expands, backfills and contracts the application's own tables.")));
+	if (nspid == get_namespace_oid(ZD_SCHEMA, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s %s: it is one of zerodown's own tables", action, ZdQualifiedName(relid)),
+				 errhint("zerodown expands, backfills and contracts the application's own tables.")));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot %s \"%s\": it is not a table", action, get_rel_name(relid)),
+				 errhint("Only plain and partitioned tables can be expanded.")));
+	if (mode == ZD_TABLE_OWNER)
+		result = pg_class_ownercheck(relid, GetUserId()) ? ACLCHECK_OK : ACLCHECK_NOT_OWNER;
+	else
+		result = pg_class_aclcheck(relid, GetUserId(), mode);
+	if (result == ACLCHECK_OK)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s table %s", action, ZdQualifiedName(relid)),
+			 mode == ZD_TABLE_OWNER ?
+			 errdetail("Only the owner of the table, role \"%s\", may %s it.",
+					   GetUserNameFromId(rel_owner(relid), false), action) :
+			 errdetail("Role \"%s\" needs the %s privilege on it.",
+					   GetUserNameFromId(GetUserId(), false), privilege_name(mode)),
+			 mode == ZD_TABLE_OWNER ?
+			 errhint("Run it as the table's owner, or as a member of role \"%s\".",
+					 GetUserNameFromId(rel_owner(relid), false)) :
+			 errhint("The table's owner can run: GRANT %s ON %s TO %s;", privilege_name(mode),
+					 ZdQualifiedName(relid),
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+}
+
+static Oid
+rel_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+static const char *
+privilege_name(AclMode mode)
+{
+	switch (mode)
+	{
+		case ACL_SELECT:
+			return "SELECT";
+		case ACL_INSERT:
+			return "INSERT";
+		case ACL_UPDATE:
+			return "UPDATE";
+		case ACL_DELETE:
+			return "DELETE";
+		case ACL_TRIGGER:
+			return "TRIGGER";
+		default:
+			return "required";
+	}
+}
+
+/*
+ * A row of zerodown.expansions that its functions could not have written
+ * (a superuser's UPDATE, a partial restore): refuse it with a clear error,
+ * before anything reads a NULL where it expects a name.
+ */
+static void
+CheckExpansionRow(ZdExpansion *e)
+{
+	ListCell   *lc;
+
+	if (e->triggers == NIL)
+		report_inconsistent(e, pstrdup("It names no trigger."));
+	foreach(lc, list_concat_copy(list_concat_copy(e->old_columns, e->new_columns),
+								 list_concat_copy(e->triggers, e->child_triggers)))
+		if (lfirst(lc) == NULL)
+			report_inconsistent(e, pstrdup("A column or trigger name in it is NULL."));
+	if (e->old_columns == NIL || e->new_columns == NIL)
+		report_inconsistent(e, pstrdup("It names no old or no new column."));
+	if (!e->column &&
+		(!OidIsValid(e->child) || e->child_key == NULL || e->child_pk == NULL ||
+		 e->key_column == NULL || e->child_triggers == NIL ||
+		 list_length(e->old_columns) != list_length(e->new_columns)))
+		report_inconsistent(e, pstrdup("A table expansion needs its child, its keys, its child's trigger and as many child columns as parent columns."));
+	if (strcmp(e->state, "expanded") != 0 && strcmp(e->state, "backfilled") != 0 &&
+		strcmp(e->state, "contracted") != 0 && strcmp(e->state, "aborted") != 0)
+		report_inconsistent(e, psprintf("Its state \"%s\" is unknown.", e->state));
+}
+
+static void
+report_inconsistent(ZdExpansion *e, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("expansion " INT64_FORMAT " of %s is inconsistent in zerodown.expansions",
+					e->id, ZdQualifiedName(e->relid)),
+			 errdetail("%s Nothing was changed.", detail),
+			 errhint("zerodown's catalog was changed outside its functions. Compare the row with the table's triggers and columns, and have a superuser correct it or drop the triggers by hand.")));
+}
+
 /* schema.table, each part quoted when it needs to be */
 char *
 ZdQualifiedName(Oid relid)
@@ -853,13 +1006,13 @@ check_not_in_active(Oid relid, List *columns)
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = list_text_array(columns);
-	ret = SPI_execute_with_args("SELECT id, c FROM " ZD_EXPANSIONS_TABLE " e,"
+	ret = ZdCatalogExecute("SELECT id, c FROM " ZD_EXPANSIONS_TABLE " e,"
 								" unnest(CASE WHEN e.relid = $1::regclass THEN e.old_columns || e.new_columns"
 								"             WHEN e.child = $1::regclass THEN e.new_columns END) c"
 								" WHERE (e.relid = $1::regclass OR e.child = $1::regclass)"
 								" AND e.state IN ('expanded', 'backfilled')"
 								" AND c = ANY ($2) ORDER BY id LIMIT 1",
-								2, types, values, NULL, false, 1);
+								2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown expansions: %s",
 			 SPI_result_code_string(ret));
@@ -932,11 +1085,11 @@ record_expansion(bool column, Oid relid, const char *target, Oid child,
 				 const char *child_pk, List *triggers, List *child_triggers,
 				 const char *watermark)
 {
-	Oid			argtypes[17] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, OIDOID, TEXTOID,
+	Oid			argtypes[18] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, OIDOID, TEXTOID,
 	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID};
-	Datum		values[17];
-	char		nulls[17];
+	TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, NAMEOID};
+	Datum		values[18];
+	char		nulls[18];
 	bool		empty = key != NULL && watermark == NULL;
 	bool		isnull;
 	int			ret;
@@ -969,21 +1122,22 @@ record_expansion(bool column, Oid relid, const char *target, Oid child,
 	nulls[15] = child_triggers ? ' ' : 'n';
 	values[16] = watermark ? CStringGetTextDatum(watermark) : (Datum) 0;
 	nulls[16] = watermark ? ' ' : 'n';
+	values[17] = ZdCallerName();
 
-	ret = SPI_execute_with_args(empty ?
+	ret = ZdCatalogExecute(empty ?
 								"INSERT INTO " ZD_EXPANSIONS_TABLE
 								" (kind, relid, table_name, target, child, child_name, old_columns, new_columns,"
 								"  new_types, up, down, key_column, child_key, child_pk, triggers, child_triggers,"
-								"  watermark, state, rows_total, backfilled_at)"
+								"  watermark, state, rows_total, backfilled_at, expanded_by)"
 								" VALUES ($1, $2::regclass, $3, $4, $5::regclass, $6, $7, $8, $9, $10, $11, $12, $13,"
-								"  $14, $15, $16, $17, 'backfilled', 0, now()) RETURNING id" :
+								"  $14, $15, $16, $17, 'backfilled', 0, now(), $18) RETURNING id" :
 								"INSERT INTO " ZD_EXPANSIONS_TABLE
 								" (kind, relid, table_name, target, child, child_name, old_columns, new_columns,"
 								"  new_types, up, down, key_column, child_key, child_pk, triggers, child_triggers,"
-								"  watermark)"
+								"  watermark, expanded_by)"
 								" VALUES ($1, $2::regclass, $3, $4, $5::regclass, $6, $7, $8, $9, $10, $11, $12, $13,"
-								"  $14, $15, $16, $17) RETURNING id",
-								17, argtypes, values, nulls, false, 1);
+								"  $14, $15, $16, $17, $18) RETURNING id",
+								18, argtypes, values, nulls, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not record the expansion: %s",
 			 SPI_result_code_string(ret));
@@ -1261,16 +1415,17 @@ drop_columns(Oid relid, List *columns)
 static void
 set_state(int64 id, const char *state)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
+	Oid			types[3] = {INT8OID, TEXTOID, NAMEOID};
+	Datum		values[3];
 	int			ret;
 
 	values[0] = Int64GetDatum(id);
 	values[1] = CStringGetTextDatum(state);
-	ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
-								" SET state = $2, finished_at = now(), finished_by = current_user"
-								" WHERE id = $1",
-								2, types, values, NULL, false, 0);
+	values[2] = ZdCallerName();
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
+						   " SET state = $2, finished_at = now(), finished_by = $3"
+						   " WHERE id = $1",
+						   3, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record expansion " INT64_FORMAT " as %s: %s",
 			 id, state, SPI_result_code_string(ret));

@@ -643,10 +643,10 @@ ZdGateJobsText(TimestampTz before)
 
 	if (!connected)
 		return result;
-	ret = SPI_execute_with_args("SELECT string_agg(format('pid %s (%s, since %s)', pid, job,"
-								" date_trunc('second', since)), '; ' ORDER BY since)"
-								" FROM zerodown.gate_jobs WHERE status = 'running' AND since < $1",
-								1, types, values, NULL, true, 1);
+	ret = ZdExecutePinned("SELECT string_agg(format('pid %s (%s, since %s)', pid, job,"
+						  " date_trunc('second', since)), '; ' ORDER BY since)"
+						  " FROM zerodown.gate_jobs WHERE status = 'running' AND since < $1",
+						  1, types, values, NULL, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

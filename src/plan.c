@@ -22,6 +22,8 @@ static inline void CheckTarget(int target, int highest);
 static inline void CheckRegistered(ZdPatch *patch, int number, int from, int to);
 static inline void CheckReversible(ZdPatch *patch, int target);
 static inline void CheckUnchanged(ZdPatch *patch);
+static inline void CheckApplied(ZdPatch *patch, int current);
+static inline void CheckIntact(ZdPatch *patch);
 
 ZdPlan *
 ZdMakePlan(int target, bool target_is_null)
@@ -55,6 +57,7 @@ ZdMakePlan(int target, bool target_is_null)
 		ZdPatch    *patch = ZdFindPatch(patches, n);
 
 		CheckRegistered(patch, n, plan->current, target);
+		CheckApplied(patch, plan->current);
 		CheckUnchanged(patch);
 		CheckReversible(patch, target);
 		plan->steps = lappend(plan->steps, ZdMakeStep(patch, true, vars));
@@ -90,6 +93,7 @@ ZdNextStep(int number, bool rollback, int *current)
 	CheckRegistered(patch, number, *current, number - (rollback ? 1 : 0));
 	if (rollback)
 	{
+		CheckApplied(patch, *current);
 		CheckUnchanged(patch);
 		CheckReversible(patch, number - 1);
 	}
@@ -147,6 +151,7 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 	ZdStep	   *step = palloc0(sizeof(ZdStep));
 	const char *text = rollback ? patch->rollback_sql : patch->build_sql;
 
+	CheckIntact(patch);
 	step->patch = patch;
 	step->rollback = rollback;
 	step->transactional = !ZdIsNoTransaction(text);
@@ -232,6 +237,51 @@ CheckReversible(ZdPatch *patch, int target)
 						   target),
 				 errhint("Choose a target of %d or above, or register the patch again with a rollback before it is applied.",
 						 patch->number)));
+}
+
+/*
+ * The patches below where the database stands are applied: a row missing
+ * from zerodown.applied (deleted by hand, or a partial restore) is an
+ * inconsistent catalog, not something to roll back.
+ */
+static inline void
+CheckApplied(ZdPatch *patch, int current)
+{
+	if (!patch->applied)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("patch %d \"%s\" is not recorded as applied, but the database stands at patch %d",
+						patch->number, patch->name, current),
+				 errdetail("zerodown.applied has no row for patch %d while it has one for patch %d: zerodown's catalog was changed outside its functions. Nothing was run.",
+						   patch->number, current),
+				 errhint("Find out from zerodown.history whether patch %d was built. A superuser can then restore its row in zerodown.applied (with the checksum the history records), or roll back the patches above it by hand.",
+						 patch->number)));
+}
+
+/*
+ * The text about to run is the text that was registered: only zd_register
+ * writes zerodown.patches, but a superuser or a restored dump can change a
+ * row behind its back, and its checksum would no longer tell.  Every step
+ * (zd_align, zd_align_each, the worker, the zd client through
+ * zd_step_statements, dry runs and checks) comes through here.
+ */
+static inline void
+CheckIntact(ZdPatch *patch)
+{
+	char	   *actual = ZdChecksum(patch->name, patch->build_sql,
+									patch->rollback_sql, patch->verify_sql);
+
+	if (strcmp(actual, patch->checksum) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("patch %d \"%s\" does not match its checksum", patch->number, patch->name),
+			 errdetail("Its text in zerodown.patches has checksum %s, but it was registered with checksum %s: the row was changed outside zd_register. Nothing was run.",
+					   actual, patch->checksum),
+			 patch->applied ?
+			 errhint("Register the text it was applied with again (zd_register, zd_load or the zd client): that rewrites the row. The applied text has checksum %s; zerodown.history records it.",
+					 patch->applied_checksum) :
+			 errhint("Register the patch again (zd_register, zd_load or the zd client): that rewrites the row from its text.")));
 }
 
 static inline void

@@ -549,7 +549,7 @@ ZdOutsideDependents(Oid nspid, Oid ignored_nspid)
 
 	values[0] = ObjectIdGetDatum(nspid);
 	values[1] = ObjectIdGetDatum(ignored_nspid);
-	ret = SPI_execute_with_args(
+	ret = ZdExecutePinned(
 								"WITH inside(classid, objid) AS ("
 								"  SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, oid FROM pg_catalog.pg_class WHERE relnamespace = $1"
 								"  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, oid FROM pg_catalog.pg_type WHERE typnamespace = $1"
@@ -594,7 +594,7 @@ ZdOutsideDependents(Oid nspid, Oid ignored_nspid)
 								"  WHERE nsp IS DISTINCT FROM $1 AND nsp IS DISTINCT FROM $2"
 								"  GROUP BY dependent"
 								"  ORDER BY dependent",
-								2, types, values, NULL, false, 0);
+								2, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the dependents of schema %u: %s", nspid,
 			 SPI_result_code_string(ret));
@@ -794,11 +794,11 @@ lock_targets(Swap *swap)
 
 	values[0] = PointerGetDatum(construct_array((Datum *) schemas, nschemas, OIDOID,
 												sizeof(Oid), true, TYPALIGN_INT));
-	ret = SPI_execute_with_args("SELECT oid FROM pg_catalog.pg_class"
+	ret = ZdExecutePinned("SELECT oid FROM pg_catalog.pg_class"
 								" WHERE relnamespace = ANY ($1)"
 								"   AND relkind NOT IN ('i', 'I', 'c', 't')"
 								" ORDER BY oid",
-								1, types, values, NULL, false, 0);
+								1, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not list the relations to lock: %s", SPI_result_code_string(ret));
 	for (i = 0; i < SPI_processed; i++)
@@ -894,7 +894,7 @@ describe_holders(LockTarget *target)
 
 	values[0] = ObjectIdGetDatum(target->objid);
 	values[1] = BoolGetDatum(target->classid == RelationRelationId);
-	ret = SPI_execute_with_args("SELECT string_agg(pg_catalog.format('pid %s (application \"%s\", %s, transaction open %s) holds %s: %s',"
+	ret = ZdExecutePinned("SELECT string_agg(pg_catalog.format('pid %s (application \"%s\", %s, transaction open %s) holds %s: %s',"
 								"  l.pid, a.application_name, a.state,"
 								"  date_trunc('second', clock_timestamp() - a.xact_start),"
 								"  l.mode, left(a.query, 200)), '; ' ORDER BY a.xact_start)"
@@ -905,7 +905,7 @@ describe_holders(LockTarget *target)
 								"                     WHERE datname = pg_catalog.current_database())"
 								"  AND CASE WHEN $2 THEN l.locktype = 'relation' AND l.relation = $1"
 								"      ELSE l.locktype = 'object' AND l.objid = $1 END",
-								2, types, values, NULL, false, 1);
+								2, types, values, NULL, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return result ? psprintf("Held by %s.", result) : "Its holder has ended since.";
@@ -960,10 +960,10 @@ run_ddl(const char *sql)
 static int64
 record_swap(Swap *swap)
 {
-	Oid			types[11] = {TEXTOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, TEXTARRAYOID,
-	TEXTARRAYOID, BOOLOID, TIMESTAMPTZOID, INT8OID, INT4OID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
+	Oid			types[12] = {TEXTOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, TEXTARRAYOID,
+	TEXTARRAYOID, BOOLOID, TIMESTAMPTZOID, INT8OID, INT4OID, NAMEOID};
+	Datum		values[12];
+	char		nulls[12] = "            ";
 	Datum	   *elems;
 	ListCell   *lc;
 	int			n;
@@ -1011,17 +1011,18 @@ record_swap(Swap *swap)
 	values[8] = TimestampTzGetDatum(swap->started);
 	values[9] = Int64GetDatum(swap->swap_ended - swap->swap_started);
 	values[10] = Int32GetDatum(swap->rounds);
+	values[11] = ZdCallerName();
 
-	ret = SPI_execute_with_args("INSERT INTO " ZD_PUBLISHES_TABLE
-								" (action, live, staging, previous, dropped, audits, result,"
-								"  forced_dependents, gated, started_at, duration, swap_duration,"
-								"  lock_rounds)"
-								" VALUES ($1, $2, $3, $4, $5, $6,"
-								"  CASE $1 WHEN 'publish' THEN 'published' ELSE 'unpublished' END,"
-								"  $7, $8, $9, clock_timestamp() - $9,"
-								"  $10 * interval '1 microsecond', $11)"
-								" RETURNING id",
-								11, types, values, nulls, false, 1);
+	ret = ZdCatalogExecute("INSERT INTO " ZD_PUBLISHES_TABLE
+						   " (action, live, staging, previous, dropped, audits, result,"
+						   "  forced_dependents, gated, started_at, duration, swap_duration,"
+						   "  lock_rounds, role)"
+						   " VALUES ($1, $2, $3, $4, $5, $6,"
+						   "  CASE $1 WHEN 'publish' THEN 'published' ELSE 'unpublished' END,"
+						   "  $7, $8, $9, clock_timestamp() - $9,"
+						   "  $10 * interval '1 microsecond', $11, $12)"
+						   " RETURNING id",
+						   12, types, values, nulls, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not record the %s of schema \"%s\": %s",
 			 swap->unpublish ? "unpublish" : "publish", swap->live,
@@ -1038,9 +1039,9 @@ previous_schema_of(const char *live)
 	int			ret;
 
 	values[0] = CStringGetTextDatum(live);
-	ret = SPI_execute_with_args("SELECT previous FROM " ZD_PUBLISHES_TABLE
-								" WHERE live = $1 ORDER BY id DESC LIMIT 1",
-								1, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT previous FROM " ZD_PUBLISHES_TABLE
+						   " WHERE live = $1 ORDER BY id DESC LIMIT 1",
+						   1, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the publishes of \"%s\": %s", live,
 			 SPI_result_code_string(ret));
@@ -1100,8 +1101,8 @@ CheckNotExtensionSchema(const char *name, Oid nspid)
 {
 	int			ret;
 
-	ret = SPI_execute("SELECT extnamespace FROM pg_catalog.pg_extension"
-					  " WHERE extname = 'zerodown'", false, 1);
+	ret = ZdExecutePinned("SELECT extnamespace FROM pg_catalog.pg_extension"
+						  " WHERE extname = 'zerodown'", 0, NULL, NULL, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_extension: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
@@ -1183,9 +1184,9 @@ CheckKeptByPublish(const char *live, const char *keep)
 
 	values[0] = CStringGetTextDatum(live);
 	values[1] = CStringGetTextDatum(keep);
-	ret = SPI_execute_with_args("SELECT FROM " ZD_PUBLISHES_TABLE
-								" WHERE live = $1 AND previous = $2 LIMIT 1",
-								2, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT FROM " ZD_PUBLISHES_TABLE
+						   " WHERE live = $1 AND previous = $2 LIMIT 1",
+						   2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the publishes of \"%s\": %s", live,
 			 SPI_result_code_string(ret));

@@ -18,6 +18,12 @@
 #define ZD_DEPLOYER_ROLE		"zerodown_deployer"
 
 /*
+ * The search_path zerodown's own statements run under: nothing of the
+ * caller's search_path can stand in for a pg_catalog function or operator.
+ */
+#define ZD_CATALOG_SEARCH_PATH	"pg_catalog, pg_temp"
+
+/*
  * Advisory locks use the two-key form: a fixed class ("zero" in ASCII) and
  * one key per purpose, so they cannot collide with an application's
  * single-key locks and are easy to spot in pg_locks.
