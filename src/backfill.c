@@ -77,6 +77,7 @@ typedef struct Backfill
 	int64		batches;
 	double		longest_ms;
 	TimestampTz last_notice;
+	MemoryContext run_cxt;		/* what lives for the whole call */
 } Backfill;
 
 /* what one batch did */
@@ -232,10 +233,29 @@ run_backfill(Backfill *b)
 	start_run(b);
 	prepare_statements(b);
 
+	/*
+	 * Each batch runs in an SPI connection of its own, whose memory (the
+	 * statements' results, keys, messages) goes when it ends: a backfill of
+	 * a million batches runs in the memory of one.  What outlives a batch
+	 * (where it stands) is copied into run_cxt.
+	 */
+	b->run_cxt = CurrentMemoryContext;
 	for (;;)
 	{
+		bool		stopped;
+		bool		finished;
+
+		CHECK_FOR_INTERRUPTS();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
 		run_batch(b, &result);
-		if (result.stopped)
+		stopped = result.stopped;
+		finished = result.finished;
+		if (!stopped && !finished)
+			report_progress(b, false);
+		if (SPI_finish() != SPI_OK_FINISH)
+			elog(ERROR, "SPI_finish failed");
+		if (stopped)
 		{
 			commit_batch(b);
 			ereport(NOTICE,
@@ -243,10 +263,9 @@ run_backfill(Backfill *b)
 							b->label)));
 			return;
 		}
-		if (result.finished)
+		if (finished)
 			break;
 		commit_batch(b);
-		report_progress(b, false);
 		ZdSleep(b->pause);
 	}
 
@@ -595,7 +614,11 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record the backfill's progress: %s",
 			 SPI_result_code_string(ret));
-	e->last_key = result->end_key;
+	/* the batch's memory goes after it: where it stands outlives it */
+	if (e->last_key != NULL && b->run_cxt != NULL)
+		pfree(e->last_key);
+	e->last_key = b->run_cxt ? MemoryContextStrdup(b->run_cxt, result->end_key) :
+		pstrdup(result->end_key);
 }
 
 /*

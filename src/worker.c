@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -612,7 +613,7 @@ invalid_indexes(void)
 static void
 drop_leftover_index(const char *sql)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
+	Oid			types[2] = {TEXTOID, OIDOID};
 	Datum		values[2];
 	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
 	IndexStmt  *stmt;
@@ -629,16 +630,16 @@ drop_leftover_index(const char *sql)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* the table as the statement names it, under the search_path it runs with */
 	values[0] = CStringGetTextDatum(stmt->idxname);
-	values[1] = CStringGetTextDatum(quote_qualified_identifier(stmt->relation->schemaname,
-															   stmt->relation->relname));
+	values[1] = ObjectIdGetDatum(RangeVarGetRelid(stmt->relation, NoLock, true));
 	if (ZdCatalogExecute("SELECT i.indexrelid::regclass::text"
-							  " FROM pg_catalog.pg_index i"
-							  " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-							  " WHERE NOT i.indisvalid AND c.relname = $1"
-							  "  AND c.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class"
-							  "                        WHERE oid = to_regclass($2))",
-							  2, types, values, NULL, 1) != SPI_OK_SELECT)
+						 " FROM pg_catalog.pg_index i"
+						 " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+						 " WHERE NOT i.indisvalid AND c.relname = $1"
+						 "  AND c.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class"
+						 "                        WHERE oid = $2)",
+						 2, types, values, NULL, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look for a leftover index");
 	if (SPI_processed == 1)
 		name = MemoryContextStrdup(worker_context,
