@@ -53,7 +53,8 @@ REGRESS = \
 	expand_table \
 	backfill \
 	dualwrite_errors \
-	trust_catalog
+	trust_catalog \
+	trust_search_path
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
@@ -62,7 +63,8 @@ ISOLATION = \
 	gate_drain \
 	gate_managed \
 	publish_read \
-	dualwrite
+	dualwrite \
+	trust_gate_search_path
 ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests

@@ -33,8 +33,10 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
 #include "catalog.h"
@@ -577,14 +579,26 @@ lock_source(Clone *clone)
 {
 	Oid			types[1] = {OIDOID};
 	Datum		values[1];
+	List	   *relids = NIL;
+	List	   *denied = NIL;
+	ListCell   *lc;
 	uint64		i;
 	int			ret;
 
+	if (pg_namespace_aclcheck(clone->source_oid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for schema \"%s\"", clone->source),
+				 errdetail("Copying a schema reads every relation in it."),
+				 errhint("The schema's owner can run: GRANT USAGE ON SCHEMA %s TO %s;",
+						 quote_identifier(clone->source),
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+
 	values[0] = ObjectIdGetDatum(clone->source_oid);
-	ret = SPI_execute_with_args("SELECT oid FROM pg_catalog.pg_class"
-								" WHERE relnamespace = $1 AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
-								" ORDER BY oid",
-								1, types, values, NULL, false, 0);
+	ret = ZdExecutePinned("SELECT oid FROM pg_catalog.pg_class"
+						  " WHERE relnamespace = $1 AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+						  " ORDER BY oid",
+						  1, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not list the relations of schema \"%s\": %s",
 			 clone->source, SPI_result_code_string(ret));
@@ -592,10 +606,31 @@ lock_source(Clone *clone)
 	{
 		bool		isnull;
 
-		LockRelationOid(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-													   SPI_tuptable->tupdesc, 1, &isnull)),
-						AccessShareLock);
+		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc,
+																	1, &isnull)));
 	}
+
+	/* every privilege first: no relation is locked that cannot be read */
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			denied = lappend(denied, quote_qualified_identifier(clone->source,
+																 get_rel_name(relid)));
+	}
+	if (denied != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to copy schema \"%s\": %d %s cannot be read",
+						clone->source, list_length(denied),
+						list_length(denied) == 1 ? "relation" : "relations"),
+				 errdetail("Nothing was created or locked. Relations without the SELECT privilege:\n%s",
+						   ZdJoinLines(denied, ZD_MAX_LISTED)),
+				 errhint("Run it as a role that may read the whole schema, or have their owners grant SELECT on them.")));
+	foreach(lc, relids)
+		LockRelationOid(lfirst_oid(lc), AccessShareLock);
 }
 
 /* everything the copy would miss, in one error, before anything is created */

@@ -49,6 +49,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -59,6 +60,7 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -139,6 +141,7 @@ static inline void CheckNotExtensionSchema(const char *name, Oid nspid);
 static inline void CheckReadCommitted(const char *action);
 static inline void CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql);
 static inline void CheckKeptByPublish(const char *live, const char *keep);
+static inline void CheckMaySwap(const char *name, Oid nspid, const char *action);
 static inline int CheckGateTimeout(FunctionCallInfo fcinfo, int arg);
 
 /*
@@ -203,6 +206,10 @@ zd_publish(PG_FUNCTION_ARGS)
 		CheckKeptByPublish(swap->live, swap->keep);
 	}
 	swap->audits = PG_ARGISNULL(2) ? NIL : parse_audits(PG_GETARG_ARRAYTYPE_P(2));
+	CheckMaySwap(swap->staging, swap->staging_oid, "publish");
+	CheckMaySwap(swap->live, swap->live_oid, "publish");
+	if (OidIsValid(swap->keep_oid))
+		CheckMaySwap(swap->keep, swap->keep_oid, "publish");
 
 	/* one publish at a time; then check, audit, swap */
 	lock_publish();
@@ -248,6 +255,7 @@ zd_unpublish(PG_FUNCTION_ARGS)
 	swap->live_oid = CheckSchemaExists(swap->live, "live");
 	ZdCheckUserSchema(swap->live, swap->live_oid, "live");
 	CheckNotExtensionSchema(swap->live, swap->live_oid);
+	CheckMaySwap(swap->live, swap->live_oid, "unpublish");
 	lock_publish();
 	swap->keep = previous_schema_of(swap->live);
 	swap->keep_oid = get_namespace_oid(swap->keep, true);
@@ -260,6 +268,7 @@ zd_unpublish(PG_FUNCTION_ARGS)
 						 swap->live, ZD_PREVIOUS_SUFFIX)));
 	ZdCheckUserSchema(swap->keep, swap->keep_oid, "previous");
 	CheckNotExtensionSchema(swap->keep, swap->keep_oid);
+	CheckMaySwap(swap->keep, swap->keep_oid, "unpublish");
 
 	check_dependents(swap, false);
 	pgstat_report_activity(STATE_RUNNING,
@@ -1168,6 +1177,29 @@ CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql)
 				 errmsg("audit %d changes or locks rows", number),
 				 errdetail("Audit %d: %s", number, ZdAbbreviate(sql, 200)),
 				 errhint("An audit only reads: it runs read-only, without data-modifying WITH or FOR UPDATE.")));
+}
+
+/*
+ * The swap renames (and drops) schemas, which only their owner may do, and
+ * locks every relation in them: checked before any lock is requested.
+ */
+static inline void
+CheckMaySwap(const char *name, Oid nspid, const char *action)
+{
+	if (!pg_namespace_ownercheck(nspid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s schema \"%s\"", action, name),
+				 errdetail("The swap renames schema \"%s\", and only its owner may rename it.", name),
+				 errhint("Run it as the owner of the schemas, or as a member of that role.")));
+	if (pg_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s schema \"%s\"", action, name),
+				 errdetail("Renaming a schema needs the CREATE privilege on the database."),
+				 errhint("A superuser can run: GRANT CREATE ON DATABASE %s TO %s;",
+						 quote_identifier(get_database_name(MyDatabaseId)),
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
 }
 
 /*
