@@ -54,7 +54,8 @@ REGRESS = \
 	backfill \
 	dualwrite_errors \
 	trust_catalog \
-	trust_search_path
+	trust_search_path \
+	trust_placeholders
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

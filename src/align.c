@@ -242,7 +242,8 @@ ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 		wait_before_retry(step, &progress, attempt, edata);
 	}
 
-	ZdRecordStep(step->patch, step->rollback, started, prior_attempts + attempt);
+	ZdRecordStep(step->patch, step->rollback, started, prior_attempts + attempt,
+				 step->vars_used);
 }
 
 static void

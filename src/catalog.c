@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/json.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -49,6 +50,7 @@ static int	execute_scoped(bool as_owner, const char *sql, int nargs,
 						   long count);
 static void catalog_leave(CatalogScope *scope, bool ok);
 static SPIPlanPtr keep_plan(const char *query, int nargs, Oid *types);
+static char *vars_json(List *vars);
 
 /*
  * Registering, aligning and setting variables are for the extension's owner
@@ -294,9 +296,14 @@ ZdReadPatches(int from, int to)
 	if (plan == NULL)
 		plan = ZdCatalogKeepPlan("SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
 						 " p.verify_sql, p.checksum, p.source,"
-						 " a.checksum, a.applied_at::text"
+						 " a.checksum, a.applied_at::text, d.name, d.was, d.now"
 						 " FROM " ZD_PATCHES_TABLE " p"
 						 " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+						 " LEFT JOIN LATERAL (SELECT u.key AS name, u.value AS was, v.value AS now"
+						 "   FROM pg_catalog.jsonb_each_text(a.vars) u"
+						 "   LEFT JOIN " ZD_VARS_TABLE " v ON v.name = u.key"
+						 "  WHERE v.value IS DISTINCT FROM u.value"
+						 "  ORDER BY u.key LIMIT 1) d ON true"
 						 " WHERE p.number BETWEEN $1 AND $2"
 						 " ORDER BY p.number",
 						 2, types);
@@ -321,6 +328,9 @@ ZdReadPatches(int from, int to)
 		patch->source = SPI_getvalue(tuple, desc, 7);
 		patch->applied_checksum = SPI_getvalue(tuple, desc, 8);
 		patch->applied_at = SPI_getvalue(tuple, desc, 9);
+		patch->drift_var = SPI_getvalue(tuple, desc, 10);
+		patch->drift_was = SPI_getvalue(tuple, desc, 11);
+		patch->drift_now = SPI_getvalue(tuple, desc, 12);
 		patch->applied = patch->applied_checksum != NULL;
 		patches = lappend(patches, patch);
 	}
@@ -393,12 +403,13 @@ ZdReadVersion(void)
  * records every patch.
  */
 void
-ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
+ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts,
+			 List *vars_used)
 {
 	static SPIPlanPtr applied_plans[2] = {NULL, NULL};
 	static SPIPlanPtr history_plans[2] = {NULL, NULL};
 	Oid			types[7] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, INT8OID, NAMEOID};
-	Oid			applied_types[5] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID};
+	Oid			applied_types[6] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, TEXTOID};
 	Datum		values[7];
 	int			ret;
 
@@ -408,9 +419,9 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 			ZdCatalogKeepPlan(rollback ?
 							  "DELETE FROM " ZD_APPLIED_TABLE " WHERE number = $1" :
 							  "INSERT INTO " ZD_APPLIED_TABLE
-							  " (number, name, checksum, applied_at, applied_by)"
-							  " VALUES ($1, $2, $3, $4, $5)",
-							  rollback ? 1 : 5, rollback ? types : applied_types);
+							  " (number, name, checksum, applied_at, applied_by, vars)"
+							  " VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.jsonb)",
+							  rollback ? 1 : 6, rollback ? types : applied_types);
 		history_plans[rollback] =
 			ZdCatalogKeepPlan(rollback ?
 							  "INSERT INTO " ZD_HISTORY_TABLE
@@ -434,7 +445,8 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 		ret = ZdCatalogExecutePlan(applied_plans[rollback], values, NULL, 0);
 	else
 	{
-		Datum		applied[5] = {values[0], values[1], values[2], values[3], values[6]};
+		Datum		applied[6] = {values[0], values[1], values[2], values[3], values[6],
+		CStringGetTextDatum(vars_json(vars_used))};
 
 		ret = ZdCatalogExecutePlan(applied_plans[rollback], applied, NULL, 0);
 	}
@@ -446,6 +458,29 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts)
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record history of patch %d: %s", patch->number,
 			 SPI_result_code_string(ret));
+}
+
+/* {"name": "value", ...}: the placeholder values a step was applied with */
+static char *
+vars_json(List *vars)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	foreach(lc, vars)
+	{
+		ZdVar	   *var = lfirst(lc);
+
+		if (foreach_current_index(lc) > 0)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, var->name);
+		appendStringInfoString(&buf, ": ");
+		escape_json(&buf, var->value);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
 }
 
 /* a plan kept for the life of the backend */

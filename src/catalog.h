@@ -26,6 +26,10 @@ typedef struct ZdPatch
 	bool		applied;
 	char	   *applied_checksum;
 	char	   *applied_at;
+	char	   *drift_var;		/* a placeholder whose value changed since
+								 * it was applied, or NULL */
+	char	   *drift_was;		/* ... its value then */
+	char	   *drift_now;		/* ... and now (NULL: not set) */
 } ZdPatch;
 
 extern void ZdCheckDeployer(const char *action);
@@ -44,7 +48,7 @@ extern int	ZdReadHighest(void);
 extern List *ZdReadVars(void);
 extern int	ZdReadVersion(void);
 extern void ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started,
-						 int attempts);
+						 int attempts, List *vars_used);
 extern char *ZdPatchFile(ZdPatch *patch, const char *part);
 
 #endif							/* ZERODOWN_CATALOG_H */

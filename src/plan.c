@@ -12,12 +12,14 @@
  */
 #include "postgres.h"
 
+#include "utils/builtins.h"
+
 #include "patch.h"
 #include "plan.h"
 #include "zerodown.h"
 
 static List *split_text(const char *text, List *vars, const char *file,
-						bool transactional);
+						bool transactional, List **used);
 static inline void CheckTarget(int target, int highest);
 static inline void CheckRegistered(ZdPatch *patch, int number, int from, int to);
 static inline void CheckReversible(ZdPatch *patch, int target);
@@ -156,15 +158,17 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 	step->rollback = rollback;
 	step->transactional = !ZdIsNoTransaction(text);
 	step->file = ZdPatchFile(patch, rollback ? "rollback" : "build");
-	step->statements = split_text(text, vars, step->file, step->transactional);
+	step->statements = split_text(text, vars, step->file, step->transactional,
+								  &step->vars_used);
 	if (!rollback && patch->verify_sql != NULL)
 	{
 		step->verify_file = ZdPatchFile(patch, "verify");
-		step->verify = split_text(patch->verify_sql, vars, step->verify_file, true);
+		step->verify = split_text(patch->verify_sql, vars, step->verify_file, true,
+								  &step->vars_used);
 	}
 	if (!rollback && patch->rollback_sql != NULL)
 		(void) split_text(patch->rollback_sql, vars, ZdPatchFile(patch, "rollback"),
-						  !ZdIsNoTransaction(patch->rollback_sql));
+						  !ZdIsNoTransaction(patch->rollback_sql), &step->vars_used);
 	return step;
 }
 
@@ -174,10 +178,11 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
  * runs.
  */
 static List *
-split_text(const char *text, List *vars, const char *file, bool transactional)
+split_text(const char *text, List *vars, const char *file, bool transactional,
+		   List **used)
 {
 	int		   *linemap;
-	char	   *sql = ZdSubstitute(text, vars, file, &linemap);
+	char	   *sql = ZdSubstitute(text, vars, file, &linemap, used);
 	List	   *statements = ZdSplitStatements(sql, file, linemap);
 	ListCell   *lc;
 
@@ -295,4 +300,18 @@ CheckUnchanged(ZdPatch *patch)
 				 errdetail("It was applied at %s with checksum %s; its registered text now has checksum %s. Nothing was run.",
 						   patch->applied_at, patch->applied_checksum, patch->checksum),
 				 errhint("Restore the text it was applied with; applied patches are immutable. See the view zerodown.status.")));
+	if (patch->drift_var != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("patch %d \"%s\" was applied with another value of ${%s}",
+						patch->number, patch->name, patch->drift_var),
+				 patch->drift_now != NULL ?
+				 errdetail("${%s} was %s when the patch was applied and is now %s: its rollback would not undo what its build did. Nothing was run.",
+						   patch->drift_var, quote_literal_cstr(patch->drift_was),
+						   quote_literal_cstr(patch->drift_now)) :
+				 errdetail("${%s} was %s when the patch was applied and is not set now. Nothing was run.",
+						   patch->drift_var, quote_literal_cstr(patch->drift_was)),
+				 errhint("Set it back with SELECT zd_set_var(%s, %s); to roll the patch back; the values a patch was applied with are in zerodown.applied and zerodown.status.",
+						 quote_literal_cstr(patch->drift_var),
+						 quote_literal_cstr(patch->drift_was))));
 }

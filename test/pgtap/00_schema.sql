@@ -31,7 +31,8 @@ SELECT fk_ok('zerodown', 'applied', 'number', 'zerodown', 'patches', 'number',
 SELECT columns_are('zerodown', 'status',
                    ARRAY['number', 'name', 'applied', 'applied_at', 'applied_by',
                          'checksum', 'applied_checksum', 'drift', 'reversible',
-                         'transactional', 'source', 'registered_at', 'intact'],
+                         'transactional', 'source', 'registered_at', 'intact',
+                         'applied_vars', 'vars_changed'],
                    'zerodown.status has the documented columns');
 
 SELECT is((SELECT count(*)::int

@@ -20,11 +20,23 @@ GRANT SELECT ON zerodown.patches, zerodown.applied, zerodown.vars, zerodown.hist
    TO zerodown_deployer;
 
 /*
+ * Placeholder values are part of an applied patch (issue 10 item 7): the
+ * values of the ${name} placeholders a patch's texts used when it was
+ * applied are recorded with it, and a value changed since shows as drift.
+ * A rollback is refused while a value differs from the one its build used,
+ * as it is while its text differs.  Rows applied by 0.1.0 have no record.
+ */
+ALTER TABLE zerodown.applied ADD COLUMN vars jsonb;
+COMMENT ON COLUMN zerodown.applied.vars IS 'the values of the ${name} placeholders the patch''s texts used when it was applied (NULL: applied by zerodown 0.1.0, not recorded)';
+
+/*
  * zerodown.status says whether each patch's text still matches the checksum
  * it was registered with (intact): false when the row was changed outside
  * zd_register, and then zd_align, zd_align_each, the worker and the zd
  * client refuse to run it.  The checksum is ZdChecksum's: SHA-256 over
  * "T" || text (or "N" for NULL) || x'1f' for name, build, rollback, verify.
+ * vars_changed lists the placeholders whose value changed since the patch
+ * was applied; drift is true when its text or one of them changed.
  */
 CREATE OR REPLACE VIEW zerodown.status AS
 SELECT p.number,
@@ -34,7 +46,7 @@ SELECT p.number,
        a.applied_by,
        p.checksum,
        a.checksum AS applied_checksum,
-       coalesce(a.checksum <> p.checksum, false) AS drift,
+       coalesce(a.checksum <> p.checksum, false) OR coalesce(pg_catalog.cardinality(c.names) > 0, false) AS drift,
        p.rollback_sql IS NOT NULL AS reversible,
        p.build_transactional AS transactional,
        p.source,
@@ -44,8 +56,15 @@ SELECT p.number,
            'T' || p.build_sql || pg_catalog.chr(31) ||
            coalesce('T' || p.rollback_sql, 'N') || pg_catalog.chr(31) ||
            coalesce('T' || p.verify_sql, 'N') || pg_catalog.chr(31),
-           pg_catalog.getdatabaseencoding())), 'hex') = p.checksum AS intact
+           pg_catalog.getdatabaseencoding())), 'hex') = p.checksum AS intact,
+       a.vars AS applied_vars,
+       c.names AS vars_changed
   FROM zerodown.patches p
   LEFT JOIN zerodown.applied a ON a.number = p.number
+  LEFT JOIN LATERAL (
+       SELECT coalesce(pg_catalog.array_agg(u.key ORDER BY u.key), '{}') AS names
+         FROM pg_catalog.jsonb_each_text(a.vars) u
+         LEFT JOIN zerodown.vars v ON v.name = u.key
+        WHERE v.value IS DISTINCT FROM u.value) c ON a.vars IS NOT NULL
  ORDER BY p.number;
-COMMENT ON VIEW zerodown.status IS 'every registered patch: applied or not, when, whether its text drifted since it was applied, and whether its text still matches its checksum (intact)';
+COMMENT ON VIEW zerodown.status IS 'every registered patch: applied or not, when, with which placeholder values, whether its text or those values drifted since it was applied, and whether its text still matches its checksum (intact)';
