@@ -55,7 +55,8 @@ REGRESS = \
 	dualwrite_errors \
 	trust_catalog \
 	trust_search_path \
-	trust_placeholders
+	trust_placeholders \
+	trust_nesting
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

@@ -55,6 +55,11 @@ typedef struct StepAttempt
 /* zd_align_each runs: each step commits (for the failure hint) */
 static bool commit_each_step = false;
 
+/* the step whose text runs now, in this backend (NULL: none) */
+static ZdStep *running_step = NULL;
+
+bool		ZdRunningOutsideStep = false;
+
 PG_FUNCTION_INFO_V1(zd_align);
 PG_FUNCTION_INFO_V1(zd_align_each);
 PG_FUNCTION_INFO_V1(zd_plan);
@@ -83,6 +88,7 @@ zd_align(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int			reached;
 
+	ZdCheckNotInPatch(dry_run ? "zd_align(dry_run => true)" : "zd_align");
 	ZdCheckDeployer("align the database");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -125,6 +131,7 @@ zd_align_each(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("zd_align_each commits each patch and cannot run inside a transaction block"),
 				 errhint("CALL it on its own, outside BEGIN ... COMMIT, or use zd_align, which is all or nothing.")));
+	ZdCheckNotInPatch("zd_align_each");
 	ZdCheckDeployer("align the database");
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
@@ -144,6 +151,7 @@ zd_align_each(PG_FUNCTION_ARGS)
 			bool		rollback;
 			ZdStep	   *step;
 
+			CHECK_FOR_INTERRUPTS();
 			SPI_commit();
 			ZdLockAlign("align the database");
 			current = ZdReadVersion();
@@ -233,7 +241,10 @@ ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 	{
 		StepProgress progress = {0};
 		StepAttempt this = {step, &progress};
-		ErrorData  *edata = ZdTryUnderLockTimeout(run_step, &this, true);
+		ErrorData  *edata;
+
+		CHECK_FOR_INTERRUPTS();
+		edata = ZdTryUnderLockTimeout(run_step, &this, true);
 
 		if (edata == NULL)
 			break;
@@ -250,9 +261,43 @@ static void
 run_step(void *arg)
 {
 	StepAttempt *this = arg;
+	ZdStep	   *outer = running_step;
 
-	run_statements(this->step->statements, this->step->file, false, this->progress);
-	run_statements(this->step->verify, this->step->verify_file, true, this->progress);
+	running_step = this->step;
+	PG_TRY();
+	{
+		run_statements(this->step->statements, this->step->file, false, this->progress);
+		run_statements(this->step->verify, this->step->verify_file, true, this->progress);
+	}
+	PG_FINALLY();
+	{
+		running_step = outer;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * Patch text that calls zerodown back (SELECT zd_align(0) in a patch, or
+ * zd_align(1) in patch 1 itself) would move the version under the
+ * alignment that runs it, or recurse until the stack gives out.  The
+ * functions that align, register, set variables, deploy or move the gate
+ * refuse to run inside a patch; expand, backfill, contract, publish and
+ * sync are made to be called from one.
+ */
+void
+ZdCheckNotInPatch(const char *function)
+{
+	if (running_step == NULL && !ZdRunningOutsideStep)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s cannot be called from inside a patch", function),
+			 running_step != NULL ?
+			 errdetail("It was called by the %s of patch %d \"%s\", which zerodown is running; nothing more was run.",
+					   running_step->rollback ? "rollback" : "build",
+					   running_step->patch->number, running_step->patch->name) :
+			 errdetail("It was called by a statement of a patch that zerodown runs outside a transaction; nothing more was run."),
+			 errhint("Remove the call from the patch: align, register, set variables, deploy and open or close the gate from outside, before or after the alignment.")));
 }
 
 /*

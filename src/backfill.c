@@ -479,8 +479,11 @@ run_batch(Backfill *b, BatchResult *result)
 
 	for (attempt = 1;; attempt++)
 	{
-		ErrorData  *edata = try_batch(b, result);
+		ErrorData  *edata;
 		int			delay;
+
+		CHECK_FOR_INTERRUPTS();
+		edata = try_batch(b, result);
 
 		if (edata == NULL)
 			return;

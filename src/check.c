@@ -142,6 +142,7 @@ zd_dry_run(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int			n = 0;
 
+	ZdCheckNotInPatch("zd_dry_run");
 	ZdCheckDeployer("run patches");
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -261,6 +262,7 @@ zd_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("from and to must not be NULL"),
 				 errhint("Check patches from+1 to to, for example zd_check(0, zd_version()).")));
+	ZdCheckNotInPatch("zd_check");
 	ZdCheckDeployer("run patches");
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -432,7 +434,8 @@ run_in_rolled_back_subtransaction(List *(*work) (void *), void *arg, List **rows
 		CurrentResourceOwner = oldowner;
 		*rows = partial_rows;
 		partial_rows = NIL;
-		if (*rows == NIL)
+		/* a cancel stops the whole run; it is no step's result */
+		if (*rows == NIL || edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 		last = llast(*rows);
 		last->error = edata;

@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "deploy.h"
@@ -75,6 +76,7 @@ zd_deploy(PG_FUNCTION_ARGS)
 	int64		id;
 	int			ret;
 
+	ZdCheckNotInPatch("zd_deploy");
 	ZdCheckDeployer("deploy");
 	ZdCheckPreloaded("zd_deploy");
 	CheckWorkerDatabase();
@@ -112,6 +114,7 @@ zd_deploy_wait(PG_FUNCTION_ARGS)
 
 	ZdCheckNotNull(fcinfo, 0, "id");
 	timeout_ms = ZdTimeoutArg(fcinfo, 1);
+	ZdCheckNotInPatch("zd_deploy_wait");
 	ZdCheckPreloaded("zd_deploy_wait");
 	CheckNotHoldingGate();
 	CheckNoTransactionAhead(PG_GETARG_INT64(0));
@@ -174,6 +177,7 @@ zd_deploy_cancel(PG_FUNCTION_ARGS)
 	int			ret;
 
 	ZdCheckNotNull(fcinfo, 0, "id");
+	ZdCheckNotInPatch("zd_deploy_cancel");
 	ZdCheckDeployer("cancel deployments");
 	values[0] = PG_GETARG_DATUM(0);
 	if (SPI_connect() != SPI_OK_CONNECT)

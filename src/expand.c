@@ -786,8 +786,11 @@ ZdLockRelationRetry(Oid relid, LOCKMODE mode, const char *action)
 
 	for (attempt = 1;; attempt++)
 	{
-		ErrorData  *edata = try_lock(relid, mode);
+		ErrorData  *edata;
 		int			delay;
+
+		CHECK_FOR_INTERRUPTS();
+		edata = try_lock(relid, mode);
 
 		if (edata == NULL)
 			break;

@@ -55,6 +55,7 @@
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "gate.h"
@@ -316,6 +317,7 @@ zd_job_begin(PG_FUNCTION_ARGS)
 	char	   *name;
 
 	ZdCheckNotNull(fcinfo, 0, "name");
+	ZdCheckNotInPatch("zd_job_begin");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (gate_closed_by_me)
 		ereport(ERROR,
@@ -349,6 +351,7 @@ zd_job_end(PG_FUNCTION_ARGS)
 {
 	LOCKTAG		tag;
 
+	ZdCheckNotInPatch("zd_job_end");
 	if (job_depth == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -480,7 +483,7 @@ static void
 wait_for_fast_managed(int timeout_ms)
 {
 	int			save_lock_timeout = LockTimeout;
-	int			i;
+	volatile int i;
 
 	if (ZdSharedState == NULL)
 		return;
@@ -490,9 +493,15 @@ wait_for_fast_managed(int timeout_ms)
 		VirtualTransactionId vxid;
 		uint32		state;
 
-		/* an announcement in flight settles within a few instructions */
+		/*
+		 * An announcement in flight settles within a few instructions; the
+		 * wait still answers cancel and terminate.
+		 */
 		while ((state = pg_atomic_read_u32(&slot->managed_state)) == ZD_MANAGED_ANNOUNCING)
+		{
+			CHECK_FOR_INTERRUPTS();
 			pg_spin_delay();
+		}
 		pg_read_barrier();
 		if (state != ZD_MANAGED_HELD || slot->managed_db != MyDatabaseId)
 			continue;
@@ -569,6 +578,7 @@ zd_gate_close(PG_FUNCTION_ARGS)
 {
 	int			timeout_ms = ZdTimeoutArg(fcinfo, 0);
 
+	ZdCheckNotInPatch("zd_gate_close");
 	ZdCheckDeployer("close the deployment gate");
 	ZdCheckPreloaded("zd_gate_close");
 	PG_RETURN_BOOL(ZdGateClose(timeout_ms));
@@ -580,6 +590,7 @@ zd_gate_close(PG_FUNCTION_ARGS)
 Datum
 zd_gate_open(PG_FUNCTION_ARGS)
 {
+	ZdCheckNotInPatch("zd_gate_open");
 	ZdGateOpen();
 	PG_RETURN_VOID();
 }

@@ -24,6 +24,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "register.h"
@@ -67,6 +68,7 @@ zd_load(PG_FUNCTION_ARGS)
 	FolderPatch *previous_patch = NULL;
 
 	ZdCheckNotNull(fcinfo, 0, "dir");
+	ZdCheckNotInPatch("zd_load");
 	ZdCheckDeployer("register patches");
 	CheckCanReadFiles();
 

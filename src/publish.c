@@ -661,6 +661,7 @@ run_swap(Swap *swap)
 		volatile bool done = false;
 		ErrorData  *volatile edata = NULL;
 
+		CHECK_FOR_INTERRUPTS();
 		if (swap->rounds > ZD_MAX_LOCK_ROUNDS)
 			ereport(ERROR,
 					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -736,9 +737,12 @@ lock_all(Swap *swap, LockTarget *blocked)
 
 	for (;;)
 	{
-		List	   *targets = lock_targets(swap);
+		List	   *targets;
 		ListCell   *lc;
 		bool		added = false;
+
+		CHECK_FOR_INTERRUPTS();
+		targets = lock_targets(swap);
 
 		foreach(lc, targets)
 		{

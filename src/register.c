@@ -20,6 +20,7 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "patch.h"
@@ -48,6 +49,7 @@ zd_register(PG_FUNCTION_ARGS)
 	ZdCheckNotNull(fcinfo, 0, "number");
 	ZdCheckNotNull(fcinfo, 1, "name");
 	ZdCheckNotNull(fcinfo, 2, "build_sql");
+	ZdCheckNotInPatch("zd_register");
 	ZdCheckDeployer("register patches");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -191,6 +193,7 @@ zd_set_var(PG_FUNCTION_ARGS)
 	int			ret;
 
 	ZdCheckNotNull(fcinfo, 0, "name");
+	ZdCheckNotInPatch("zd_set_var");
 	ZdCheckDeployer("set zerodown variables");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	CheckVarName(name);

@@ -82,6 +82,7 @@ zd_step_done(PG_FUNCTION_ARGS)
 	ZdCheckNotNull(fcinfo, 0, "number");
 	ZdCheckNotNull(fcinfo, 2, "started_at");
 	ZdCheckNotNull(fcinfo, 3, "attempts");
+	ZdCheckNotInPatch("zd_step_done");
 	ZdCheckDeployer("run patches");
 	if (PG_GETARG_INT32(3) < 1)
 		ereport(ERROR,

@@ -461,7 +461,12 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 		for (;;)
 		{
 			List	   *before = invalid_indexes();
-			ErrorData  *edata = try_execute_top_level(lfirst(lc));
+			ErrorData  *edata;
+
+			/* the patch's statement may not call zerodown back */
+			ZdRunningOutsideStep = true;
+			edata = try_execute_top_level(lfirst(lc));
+			ZdRunningOutsideStep = false;
 
 			if (edata == NULL)
 				break;
