@@ -56,7 +56,8 @@ REGRESS = \
 	trust_catalog \
 	trust_search_path \
 	trust_placeholders \
-	trust_nesting
+	trust_nesting \
+	trust_dualwrite
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

@@ -61,6 +61,7 @@
 #include "args.h"
 #include "catalog.h"
 #include "expand.h"
+#include "publish.h"
 #include "trigger.h"
 #include "zerodown.h"
 
@@ -129,7 +130,12 @@ static void check_table_statements(Relation parent, Relation child,
 								   const char *child_key,
 								   const char *child_pk, List *parent_cols,
 								   List *child_cols);
-static void check_owner_may(Relation rel, Relation other, AclMode modes);
+static void check_writers_may(Relation rel, Relation other, AclMode modes);
+static void role_may(Oid role, Relation other, AclMode modes, List **missing,
+					 char **first);
+static bool public_may(Relation other, AclMode mode);
+static AclItem *acl_items(Acl *acl);
+static bool list_member_text(List *list, const char *text);
 static void check_statement(const char *sql, int nargs, Oid *types);
 static void drop_triggers(Oid relid, List *triggers);
 static void drop_columns(Oid relid, List *columns);
@@ -523,8 +529,9 @@ zd_expand_table(PG_FUNCTION_ARGS)
 	check_not_in_active(child_id, child_cols);
 	filled = list_concat_copy(child_cols, list_make1(child_key));
 	check_child_insertable(child, filled);
-	check_owner_may(parent, child, ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE);
-	check_owner_may(child, parent, ACL_SELECT | ACL_UPDATE);
+	check_writers_may(parent, child, ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE);
+	check_writers_may(child, parent, ACL_SELECT | ACL_UPDATE);
+	check_writers_may(child, child, ACL_SELECT);
 	check_table_statements(parent, child, parent_key, child_key, child_pk,
 						   parent_cols, child_cols);
 	check_child_index(child, child_key_attnum, child_key, child_pk);
@@ -1342,35 +1349,137 @@ check_table_statements(Relation parent, Relation child, const char *parent_key,
 }
 
 /*
- * A trigger's statements run as the owner of its table: that owner must
- * have each privilege in modes on the other table.
+ * The triggers' statements run as the role that writes: a mirrored write
+ * gives it no privilege it did not have.  Every role that may write rel
+ * (its owner, and each grantee of INSERT, UPDATE or DELETE on it, PUBLIC
+ * included) must therefore hold each privilege in modes on other, or its
+ * writes would fail once the triggers are in: refused now, with the GRANTs
+ * that are missing.  Column privileges are not looked at: a role that
+ * writes only some columns and may not write the other table gets a
+ * permission error at its first write, never more rights.
  */
 static void
-check_owner_may(Relation rel, Relation other, AclMode modes)
+check_writers_may(Relation rel, Relation other, AclMode modes)
+{
+	Oid			relid = RelationGetRelid(rel);
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Datum		datum;
+	bool		isnull;
+	Acl		   *acl;
+	AclItem    *items;
+	List	   *missing = NIL;
+	char	   *first = NULL;
+	int			i;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	acl = isnull ? acldefault(OBJECT_TABLE, rel->rd_rel->relowner) : DatumGetAclPCopy(datum);
+	ReleaseSysCache(tuple);
+
+	role_may(rel->rd_rel->relowner, other, modes, &missing, &first);
+	items = acl_items(acl);
+	for (i = 0; i < ACL_NUM(acl); i++)
+	{
+		if ((ACLITEM_GET_PRIVS(items[i]) & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0)
+			continue;
+		role_may(items[i].ai_grantee, other, modes, &missing, &first);
+	}
+	if (missing == NIL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 rel == other ?
+			 errmsg("%s may write %s but not read it, which the dual-write trigger on %s does for it",
+					first, ZdQualifiedName(relid), ZdQualifiedName(relid)) :
+			 errmsg("%s may write %s but not %s, which the dual-write trigger on %s writes for it",
+					first, ZdQualifiedName(relid), ZdQualifiedName(RelationGetRelid(other)),
+					ZdQualifiedName(relid)),
+			 errdetail("The triggers run their statements as the role that writes, never as another role, so each role that writes %s needs these privileges on %s:\n%s",
+					   ZdQualifiedName(relid), ZdQualifiedName(RelationGetRelid(other)),
+					   ZdJoinLines(missing, 50)),
+			 errhint("Grant them, or revoke the role's write privileges on %s, and expand again.",
+					 ZdQualifiedName(relid))));
+}
+
+/* is the string in the list of strings? */
+static bool
+list_member_text(List *list, const char *text)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp(lfirst(lc), text) == 0)
+			return true;
+	return false;
+}
+
+/* the privileges in modes that role (or PUBLIC) lacks on other */
+static void
+role_may(Oid role, Relation other, AclMode modes, List **missing, char **first)
 {
 	static const AclMode each[] = {ACL_SELECT, ACL_INSERT, ACL_UPDATE, ACL_DELETE};
-	static const char *const names[] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
-	Oid			owner = rel->rd_rel->relowner;
+	Oid			otherid = RelationGetRelid(other);
+	const char *who = role == ACL_ID_PUBLIC ? "PUBLIC" :
+		quote_identifier(GetUserNameFromId(role, false));
 	int			i;
 
 	for (i = 0; i < (int) lengthof(each); i++)
 	{
-		if ((modes & each[i]) == 0 ||
-			pg_class_aclcheck(RelationGetRelid(other), owner, each[i]) == ACLCHECK_OK)
+		char	   *line;
+		bool		may;
+
+		if ((modes & each[i]) == 0)
 			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("role \"%s\", the owner of %s, may not %s %s",
-						GetUserNameFromId(owner, false),
-						ZdQualifiedName(RelationGetRelid(rel)), names[i],
-						ZdQualifiedName(RelationGetRelid(other))),
-				 errdetail("The dual-write trigger on %s writes %s as that role.",
-						   ZdQualifiedName(RelationGetRelid(rel)),
-						   ZdQualifiedName(RelationGetRelid(other))),
-				 errhint("GRANT %s ON %s TO %s;", names[i],
-						 ZdQualifiedName(RelationGetRelid(other)),
-						 quote_identifier(GetUserNameFromId(owner, false)))));
+		if (role == ACL_ID_PUBLIC)
+			may = public_may(other, each[i]);
+		else
+			may = pg_class_aclcheck(otherid, role, each[i]) == ACLCHECK_OK;
+		if (may)
+			continue;
+		line = psprintf("GRANT %s ON %s TO %s;", privilege_name(each[i]),
+						ZdQualifiedName(otherid), who);
+		if (!list_member_text(*missing, line))
+			*missing = lappend(*missing, line);
+		if (*first == NULL)
+			*first = role == ACL_ID_PUBLIC ? pstrdup("PUBLIC") :
+				psprintf("role \"%s\"", GetUserNameFromId(role, false));
 	}
+}
+
+/* an ACL's items (ACL_DAT, for an array that never holds NULLs) */
+static AclItem *
+acl_items(Acl *acl)
+{
+	Assert(!ARR_HASNULL(acl));
+	return (AclItem *) (((char *) acl) + ARR_OVERHEAD_NONULLS(ARR_NDIM(acl)));
+}
+
+/* does other grant mode to PUBLIC? */
+static bool
+public_may(Relation other, AclMode mode)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(RelationGetRelid(other)));
+	Datum		datum;
+	bool		isnull;
+	bool		may = false;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", RelationGetRelid(other));
+	datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclP(datum);
+		AclItem    *items = acl_items(acl);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(acl); i++)
+			if (items[i].ai_grantee == ACL_ID_PUBLIC &&
+				(ACLITEM_GET_PRIVS(items[i]) & mode) != 0)
+				may = true;
+	}
+	ReleaseSysCache(tuple);
+	return may;
 }
 
 /* prepare a statement only to see that it is valid */
