@@ -57,7 +57,8 @@ REGRESS = \
 	trust_search_path \
 	trust_placeholders \
 	trust_nesting \
-	trust_dualwrite
+	trust_dualwrite \
+	trust_clone
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
