@@ -58,7 +58,11 @@ REGRESS = \
 	trust_placeholders \
 	trust_nesting \
 	trust_dualwrite \
-	trust_clone
+	trust_clone \
+	trust_public \
+	trust_jobs \
+	trust_settings \
+	trust_audits
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

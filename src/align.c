@@ -302,8 +302,10 @@ ZdCheckNotInPatch(const char *function)
 
 /*
  * Run work(arg) in a subtransaction of the current transaction, with
- * lock_timeout set to zerodown.lock_timeout (a SET in the work is undone
- * too).  On success the subtransaction is kept (keep) or rolled back, and
+ * lock_timeout set to zerodown.lock_timeout.  Every setting the work
+ * changes (a patch's SET, SET ROLE, set_config) is undone when it ends, as
+ * a function's SET clause scopes its settings: a patch's settings never
+ * outlive its step.  On success the subtransaction is kept (keep) or rolled back, and
  * NULL is returned; on an error it is rolled back and the error returned,
  * for the caller to retry or report.  Every lock zerodown waits for on a
  * live database goes through here.
@@ -326,7 +328,7 @@ ZdTryUnderLockTimeout(void (*work) (void *arg), void *arg, bool keep)
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 		work(arg);
-		AtEOXact_GUC(true, nestlevel);
+		AtEOXact_GUC(false, nestlevel);
 		if (keep)
 			ReleaseCurrentSubTransaction();
 		else

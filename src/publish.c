@@ -107,6 +107,17 @@ typedef struct Swap
 	TimestampTz swap_ended;
 } Swap;
 
+/* what the audits found */
+typedef struct AuditResult
+{
+	StringInfoData failures;
+	int			failed;
+	int			first_failed;
+	int64		first_rows;
+	int			running;		/* the audit running now */
+	char	   *running_sql;
+} AuditResult;
+
 /* error context while an audit is parsed or run */
 typedef struct AuditContext
 {
@@ -121,6 +132,7 @@ static void lock_publish(void);
 static List *parse_audits(ArrayType *array);
 static void audit_error_callback(void *arg);
 static void run_audits(Swap *swap);
+static void run_audit_queries(Swap *swap, AuditResult *result);
 static char *format_row(HeapTuple tuple, TupleDesc desc);
 static void check_dependents(Swap *swap, bool locked);
 static void run_swap(Swap *swap);
@@ -352,30 +364,90 @@ audit_error_callback(void *arg)
 }
 
 /*
- * Run every audit, read-only, with staging first in search_path so that
- * unqualified names mean the staging tables; fail listing each audit that
- * returned rows, how many and the first ones.
+ * Run every audit with staging first in search_path, so that unqualified
+ * names mean the staging tables; fail listing each audit that returned
+ * rows, how many and the first ones.  The audits run in a subtransaction
+ * with transaction_read_only on, rolled back afterwards: an audit that
+ * calls a function that writes gets "cannot execute ... in a read-only
+ * transaction", and nothing an audit does stays.
  */
 static void
 run_audits(Swap *swap)
 {
-	StringInfoData failures;
-	ListCell   *lc;
-	int			failed = 0;
-	int			first_failed = 0;
-	int64		first_rows = 0;
-	int			nestlevel;
-	int			number = 0;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	AuditResult result;
 
 	if (swap->audits == NIL)
 		return;
 
-	initStringInfo(&failures);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path",
-							 psprintf("%s, %s", quote_identifier(swap->staging),
-									  namespace_search_path),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	memset(&result, 0, sizeof(result));
+	initStringInfo(&result.failures);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			nestlevel = NewGUCNestLevel();
+
+		(void) set_config_option("transaction_read_only", "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("search_path",
+								 psprintf("%s, %s", quote_identifier(swap->staging),
+										  namespace_search_path),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		run_audit_queries(swap, &result);
+		AtEOXact_GUC(false, nestlevel);
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_READ_ONLY_SQL_TRANSACTION)
+			ereport(ERROR,
+					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+					 errmsg("audit %d of %d tried to change data: %s", result.running,
+							list_length(swap->audits), edata->message),
+					 errdetail("Audit %d: %s", result.running,
+							   ZdAbbreviate(result.running_sql, 200)),
+					 errhint("An audit only reads: it runs read-only, and what it did was undone. Nothing was published.")));
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	if (result.failed == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("audit %d of %d failed: it returned " INT64_FORMAT " %s",
+						result.first_failed, list_length(swap->audits), result.first_rows,
+						result.first_rows == 1 ? "row" : "rows"),
+				 errdetail("%s", result.failures.data),
+				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
+						 swap->staging)));
+	if (result.failed > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%d of %d audits failed", result.failed, list_length(swap->audits)),
+				 errdetail("%s", result.failures.data),
+				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
+						 swap->staging)));
+}
+
+static void
+run_audit_queries(Swap *swap, AuditResult *result)
+{
+	MemoryContext keep = CurrentMemoryContext;
+	ListCell   *lc;
+	int			number = 0;
 
 	foreach(lc, swap->audits)
 	{
@@ -390,6 +462,8 @@ run_audits(Swap *swap)
 
 		actx.number = ++number;
 		actx.sql = sql;
+		result->running = number;
+		result->running_sql = sql;
 		callback.callback = audit_error_callback;
 		callback.arg = &actx;
 		callback.previous = error_context_stack;
@@ -407,6 +481,7 @@ run_audits(Swap *swap)
 		portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 		SPI_cursor_fetch(portal, true, ZD_AUDIT_SHOWN_ROWS);
 		rows = SPI_processed;
+		MemoryContextSwitchTo(keep);
 		initStringInfo(&shown);
 		for (i = 0; i < SPI_processed; i++)
 			appendStringInfo(&shown, "%s%s", i > 0 ? ", " : "",
@@ -419,40 +494,23 @@ run_audits(Swap *swap)
 		SPI_cursor_close(portal);
 		SPI_freeplan(plan);
 		error_context_stack = callback.previous;
+		MemoryContextSwitchTo(keep);
 
 		if (rows > 0)
 		{
-			if (failed++ == 0)
+			if (result->failed++ == 0)
 			{
-				first_failed = number;
-				first_rows = rows;
+				result->first_failed = number;
+				result->first_rows = rows;
 			}
-			appendStringInfo(&failures, "%sAudit %d returned " INT64_FORMAT " %s: %s\n%s %s.",
-							 failures.len > 0 ? "\n" : "",
+			appendStringInfo(&result->failures, "%sAudit %d returned " INT64_FORMAT " %s: %s\n%s %s.",
+							 result->failures.len > 0 ? "\n" : "",
 							 number, rows, rows == 1 ? "row" : "rows",
 							 ZdAbbreviate(sql, 200),
 							 rows > ZD_AUDIT_SHOWN_ROWS ? "First rows:" : rows == 1 ? "Row:" : "Rows:",
 							 shown.data);
 		}
 	}
-	AtEOXact_GUC(true, nestlevel);
-
-	if (failed == 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("audit %d of %d failed: it returned " INT64_FORMAT " %s",
-						first_failed, list_length(swap->audits), first_rows,
-						first_rows == 1 ? "row" : "rows"),
-				 errdetail("%s", failures.data),
-				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
-						 swap->staging)));
-	if (failed > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("%d of %d audits failed", failed, list_length(swap->audits)),
-				 errdetail("%s", failures.data),
-				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
-						 swap->staging)));
 }
 
 /* "(id=3, amount=-5)", each value abbreviated */

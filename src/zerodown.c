@@ -107,7 +107,7 @@ DefineSettings(void)
 							 false,
 							 PGC_USERSET,
 							 0,
-							 NULL, NULL, NULL);
+							 ZdCheckManaged, NULL, NULL);
 
 	DefineCustomIntVariable("zerodown.gate_timeout",
 							"Sets how long a managed job waits at a closed deployment gate.",

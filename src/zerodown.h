@@ -16,6 +16,7 @@
 #define ZD_VARS_TABLE			"zerodown.vars"
 #define ZD_DEPLOYMENTS_TABLE	"zerodown.deployments"
 #define ZD_DEPLOYER_ROLE		"zerodown_deployer"
+#define ZD_JOB_ROLE				"zerodown_job"	/* may hold the gate as a job */
 
 /*
  * The search_path zerodown's own statements run under: nothing of the

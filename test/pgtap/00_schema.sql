@@ -245,8 +245,8 @@ SELECT function_privs_are('public', 'zd_check', ARRAY['integer', 'integer'],
 
 SELECT schema_privs_are('zerodown', 'zerodown_deployer', ARRAY['USAGE'],
                         'zerodown_deployer may use schema zerodown, not create in it');
-SELECT schema_privs_are('zerodown', 'public', ARRAY[]::name[],
-                        'PUBLIC has no access to schema zerodown');
+SELECT schema_privs_are('zerodown', 'public', ARRAY['USAGE'],
+                        'PUBLIC may use schema zerodown (0.2.0: to watch the gate), not create in it');
 SELECT table_privs_are('zerodown', t, 'zerodown_deployer', ARRAY['SELECT'],
                        format('zerodown_deployer may read zerodown.%s, never write it: only the functions do, as the owner', t))
   FROM unnest(ARRAY['patches', 'applied', 'history', 'vars', 'deployments',
