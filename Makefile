@@ -62,7 +62,8 @@ REGRESS = \
 	trust_public \
 	trust_jobs \
 	trust_settings \
-	trust_audits
+	trust_audits \
+	trust_bad_input
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

@@ -136,7 +136,8 @@ CheckPause(int pause)
 	if (pause < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pause_ms must not be negative")));
+				 errmsg("pause_ms must not be negative"),
+				 errhint("Pass the pause between batches in milliseconds, 0 for none.")));
 }
 
 /*

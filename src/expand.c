@@ -159,7 +159,8 @@ CheckColumnName(const char *name)
 	if (name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a column name must not be empty")));
+				 errmsg("a column name must not be empty"),
+				 errhint("Name the new column, for example 'email_normalized'.")));
 	if (strlen(name) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
@@ -181,7 +182,8 @@ CheckDistinct(List *names, const char *what)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("column \"%s\" appears twice among the %s",
-								(char *) lfirst(a), what)));
+								(char *) lfirst(a), what),
+						 errhint("Name each column once.")));
 		}
 	}
 }
@@ -315,12 +317,19 @@ expand_columns(FunctionCallInfo fcinfo, Oid relid, List *old_names,
 					 errmsg("column \"%s\" of relation \"%s\" already exists",
 							new->name, RelationGetRelationName(rel)),
 					 errhint("Choose another name for the new column.")));
-		parseTypeString(lfirst(lc2), &new->typid, &new->typmod, false);
+		parseTypeString(lfirst(lc2), &new->typid, &new->typmod, true);
+		if (!OidIsValid(new->typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("type \"%s\" of new column \"%s\" does not exist",
+							(char *) lfirst(lc2), new->name),
+					 errhint("Write the type as SQL does, for example 'text' or 'numeric(10,2)'; a type of a schema that is not on the search_path is named with its schema.")));
 		if (get_typtype(new->typid) == TYPTYPE_PSEUDO)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 					 errmsg("column \"%s\" cannot be of type %s", new->name,
-							format_type_be(new->typid))));
+							format_type_be(new->typid)),
+					 errhint("Give the new column a type a table column can have.")));
 		new->type = format_type_with_typemod(new->typid, new->typmod);
 		news = lappend(news, new);
 	}
@@ -473,7 +482,8 @@ zd_expand_table(PG_FUNCTION_ARGS)
 	if (parent_id == child_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parent and child must be two different tables")));
+				 errmsg("parent and child must be two different tables"),
+				 errhint("The child is the new table the parent's columns move to.")));
 
 	ZdCheckDeployer("expand a table");
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -1590,18 +1600,21 @@ argument_list(FunctionCallInfo fcinfo, int arg, const char *name)
 	if (PG_ARGISNULL(arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
+				 errmsg("%s must not be NULL", name),
+				 errhint("Pass an array of column names or expressions, one per column.")));
 	items = text_array_list(PG_GETARG_DATUM(arg));
 	if (items == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", name)));
+				 errmsg("%s must not be empty", name),
+				 errhint("Pass at least one element.")));
 	foreach(lc, items)
 	{
 		if (lfirst(lc) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain NULL", name)));
+					 errmsg("%s must not contain NULL", name),
+					 errhint("Give every element a value.")));
 	}
 	return items;
 }

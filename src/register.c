@@ -18,6 +18,7 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 #include "align.h"
@@ -262,6 +263,14 @@ CheckVarName(const char *name)
 {
 	const char *p = name;
 
+	if (strlen(name) > ZD_MAX_NAME_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("variable name \"%.*s...\" is too long",
+						pg_mbcliplen(name, strlen(name), 40), name),
+				 errdetail("A variable name is at most %d bytes long; this one is %zu.",
+						   ZD_MAX_NAME_LEN, strlen(name)),
+				 errhint("Choose a shorter name.")));
 	if (isalpha((unsigned char) *p) || *p == '_')
 	{
 		for (p++; isalnum((unsigned char) *p) || *p == '_' || *p == '.'; p++)
