@@ -12,6 +12,7 @@
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -25,6 +26,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/json.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "catalog.h"
@@ -51,6 +53,7 @@ static int	execute_scoped(bool as_owner, const char *sql, int nargs,
 static void catalog_leave(CatalogScope *scope, bool ok);
 static SPIPlanPtr keep_plan(const char *query, int nargs, Oid *types);
 static char *vars_json(List *vars);
+static bool applied_has_vars(void);
 
 /*
  * Registering, aligning and setting variables are for the extension's owner
@@ -286,27 +289,38 @@ catalog_leave(CatalogScope *scope, bool ok)
 List *
 ZdReadPatches(int from, int to)
 {
-	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plans[2] = {NULL, NULL};
+	bool		has_vars = applied_has_vars();
+	SPIPlanPtr	plan;
 	Oid			types[2] = {INT4OID, INT4OID};
 	Datum		values[2] = {Int32GetDatum(from), Int32GetDatum(to)};
 	List	   *patches = NIL;
 	uint64		i;
 	int			ret;
 
-	if (plan == NULL)
-		plan = ZdCatalogKeepPlan("SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
-						 " p.verify_sql, p.checksum, p.source,"
-						 " a.checksum, a.applied_at::text, d.name, d.was, d.now"
-						 " FROM " ZD_PATCHES_TABLE " p"
-						 " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
-						 " LEFT JOIN LATERAL (SELECT u.key AS name, u.value AS was, v.value AS now"
-						 "   FROM pg_catalog.jsonb_each_text(a.vars) u"
-						 "   LEFT JOIN " ZD_VARS_TABLE " v ON v.name = u.key"
-						 "  WHERE v.value IS DISTINCT FROM u.value"
-						 "  ORDER BY u.key LIMIT 1) d ON true"
-						 " WHERE p.number BETWEEN $1 AND $2"
-						 " ORDER BY p.number",
-						 2, types);
+	if (plans[has_vars] == NULL)
+		plans[has_vars] = ZdCatalogKeepPlan(has_vars ?
+											"SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
+											" p.verify_sql, p.checksum, p.source,"
+											" a.checksum, a.applied_at::text, d.name, d.was, d.now"
+											" FROM " ZD_PATCHES_TABLE " p"
+											" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+											" LEFT JOIN LATERAL (SELECT u.key AS name, u.value AS was, v.value AS now"
+											"   FROM pg_catalog.jsonb_each_text(a.vars) u"
+											"   LEFT JOIN " ZD_VARS_TABLE " v ON v.name = u.key"
+											"  WHERE v.value IS DISTINCT FROM u.value"
+											"  ORDER BY u.key LIMIT 1) d ON true"
+											" WHERE p.number BETWEEN $1 AND $2"
+											" ORDER BY p.number" :
+											"SELECT p.number, p.name, p.build_sql, p.rollback_sql,"
+											" p.verify_sql, p.checksum, p.source,"
+											" a.checksum, a.applied_at::text, NULL, NULL, NULL"
+											" FROM " ZD_PATCHES_TABLE " p"
+											" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+											" WHERE p.number BETWEEN $1 AND $2"
+											" ORDER BY p.number",
+											2, types);
+	plan = plans[has_vars];
 	ret = ZdCatalogExecutePlan(plan, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown patches: %s",
@@ -407,7 +421,9 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts,
 			 List *vars_used)
 {
 	static SPIPlanPtr applied_plans[2] = {NULL, NULL};
+	static SPIPlanPtr applied_plan_no_vars = NULL;
 	static SPIPlanPtr history_plans[2] = {NULL, NULL};
+	bool		has_vars = applied_has_vars();
 	Oid			types[7] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, INT4OID, INT8OID, NAMEOID};
 	Oid			applied_types[6] = {INT4OID, TEXTOID, TEXTOID, TIMESTAMPTZOID, NAMEOID, TEXTOID};
 	Datum		values[7];
@@ -415,6 +431,7 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts,
 
 	if (applied_plans[rollback] == NULL || history_plans[rollback] == NULL)
 	{
+		/* built for the 0.2.0 schema; the 0.1.0 one gets its own below */
 		applied_plans[rollback] =
 			ZdCatalogKeepPlan(rollback ?
 							  "DELETE FROM " ZD_APPLIED_TABLE " WHERE number = $1" :
@@ -443,6 +460,19 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts,
 
 	if (rollback)
 		ret = ZdCatalogExecutePlan(applied_plans[rollback], values, NULL, 0);
+	else if (!has_vars)
+	{
+		Datum		applied[5] = {values[0], values[1], values[2], values[3], values[6]};
+
+		/* the 0.1.0 schema, before ALTER EXTENSION zerodown UPDATE */
+		if (applied_plan_no_vars == NULL)
+			applied_plan_no_vars =
+				ZdCatalogKeepPlan("INSERT INTO " ZD_APPLIED_TABLE
+								  " (number, name, checksum, applied_at, applied_by)"
+								  " VALUES ($1, $2, $3, $4, $5)",
+								  5, applied_types);
+		ret = ZdCatalogExecutePlan(applied_plan_no_vars, applied, NULL, 0);
+	}
 	else
 	{
 		Datum		applied[6] = {values[0], values[1], values[2], values[3], values[6],
@@ -458,6 +488,29 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts,
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record history of patch %d: %s", patch->number,
 			 SPI_result_code_string(ret));
+}
+
+/*
+ * Does zerodown.applied have the vars column (0.2.0)?  The library serves
+ * the 0.1.0 schema too, from CREATE EXTENSION ... VERSION '0.1.0' or a
+ * server restarted on the new library until ALTER EXTENSION zerodown
+ * UPDATE.  Read once per transaction.
+ */
+static bool
+applied_has_vars(void)
+{
+	static LocalTransactionId lxid = InvalidLocalTransactionId;
+	static bool has_vars = false;
+
+	if (lxid != MyProc->lxid)
+	{
+		Oid			nsp = get_namespace_oid(ZD_SCHEMA, true);
+		Oid			relid = OidIsValid(nsp) ? get_relname_relid("applied", nsp) : InvalidOid;
+
+		has_vars = OidIsValid(relid) && get_attnum(relid, "vars") != InvalidAttrNumber;
+		lxid = MyProc->lxid;
+	}
+	return has_vars;
 }
 
 /* {"name": "value", ...}: the placeholder values a step was applied with */

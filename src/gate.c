@@ -384,7 +384,9 @@ zd_job_end(PG_FUNCTION_ARGS)
 
 /*
  * May the current role hold the gate as a managed job: a member of
- * zerodown_job, or a superuser.
+ * zerodown_job, or a superuser.  Before ALTER EXTENSION zerodown UPDATE
+ * has created the role (the 0.1.0 schema on this library), any role may,
+ * as in 0.1.0, so that jobs do not stop in the middle of an upgrade.
  */
 static bool
 may_run_job(void)
@@ -394,7 +396,9 @@ may_run_job(void)
 	if (superuser())
 		return true;
 	job_role = get_role_oid(ZD_JOB_ROLE, true);
-	return OidIsValid(job_role) && has_privs_of_role(GetUserId(), job_role);
+	if (!OidIsValid(job_role))
+		return true;
+	return has_privs_of_role(GetUserId(), job_role);
 }
 
 static inline void
