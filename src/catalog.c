@@ -429,9 +429,8 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts,
 	Datum		values[7];
 	int			ret;
 
-	if (applied_plans[rollback] == NULL || history_plans[rollback] == NULL)
-	{
-		/* built for the 0.2.0 schema; the 0.1.0 one gets its own below */
+	/* the INSERT with vars is planned only on the 0.2.0 schema */
+	if (applied_plans[rollback] == NULL && (rollback || has_vars))
 		applied_plans[rollback] =
 			ZdCatalogKeepPlan(rollback ?
 							  "DELETE FROM " ZD_APPLIED_TABLE " WHERE number = $1" :
@@ -439,6 +438,8 @@ ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started, int attempts,
 							  " (number, name, checksum, applied_at, applied_by, vars)"
 							  " VALUES ($1, $2, $3, $4, $5, $6::pg_catalog.jsonb)",
 							  rollback ? 1 : 6, rollback ? types : applied_types);
+	if (history_plans[rollback] == NULL)
+	{
 		history_plans[rollback] =
 			ZdCatalogKeepPlan(rollback ?
 							  "INSERT INTO " ZD_HISTORY_TABLE
