@@ -50,7 +50,13 @@ $node->poll_query_until('postgres',
 
 query(q{
 	CREATE EXTENSION zerodown;
-	CREATE ROLE etl LOGIN IN ROLE zerodown_job;
+	CREATE ROLE etl LOGIN;
+	DO $$ BEGIN
+		-- managed jobs are for members of zerodown_job (0.2.0)
+		IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'zerodown_job') THEN
+			GRANT zerodown_job TO etl;
+		END IF;
+	END $$;
 	SELECT zd_register(1, 'create_table_tw', 'CREATE TABLE tw (id integer);', 'DROP TABLE tw;');
 });
 
