@@ -24,7 +24,8 @@ OBJS = \
 	src/sync.o \
 	src/trigger.o \
 	src/expand.o \
-	src/backfill.o
+	src/backfill.o \
+	src/replica_lag.o
 
 # release 0.1.0 as shipped, then the upgrade script of each later release,
 # built from its parts in updates/ (see updates/README.md)
@@ -63,7 +64,8 @@ REGRESS = \
 	trust_jobs \
 	trust_settings \
 	trust_audits \
-	trust_bad_input
+	trust_bad_input \
+	replica_lag
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \

@@ -34,6 +34,7 @@
 #include "check.h"
 #include "deploy.h"
 #include "patch.h"
+#include "replica_lag.h"
 #include "zerodown.h"
 
 /* where a step was when it failed */
@@ -158,6 +159,7 @@ zd_align_each(PG_FUNCTION_ARGS)
 			if (current == target)
 				break;
 			rollback = current > target;
+			(void) ZdWaitForReplicas(psprintf("zd_align_each to patch %d", target), NULL, NULL);
 			step = ZdNextStep(rollback ? current : current + 1, rollback, &current);
 			ZdRunStep(step, from, target, GetCurrentTimestamp(), 0);
 		}

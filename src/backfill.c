@@ -48,6 +48,7 @@
 #include "align.h"
 #include "catalog.h"
 #include "expand.h"
+#include "replica_lag.h"
 #include "trigger.h"
 #include "zerodown.h"
 
@@ -76,6 +77,7 @@ typedef struct Backfill
 	int64		rows_written;
 	int64		batches;
 	double		longest_ms;
+	double		replica_wait_ms;	/* waited for lagging standbys */
 	TimestampTz last_notice;
 	MemoryContext run_cxt;		/* what lives for the whole call */
 } Backfill;
@@ -115,6 +117,7 @@ static Datum key_datum(Backfill *b, const char *text);
 static void report_progress(Backfill *b, bool force);
 static double rows_per_second(Backfill *b);
 static void commit_batch(Backfill *b);
+static void record_replica_wait(void *arg, const char *waiting_for);
 static bool retryable(ErrorData *edata);
 static void backfill_lock_tag(LOCKTAG *tag, int64 id);
 static inline void CheckBatchSize(int batch_size);
@@ -230,6 +233,7 @@ run_backfill(Backfill *b)
 	BatchResult result;
 	TimestampTz finished;
 	double		seconds;
+	char	   *activity = psprintf("backfill of %s", b->label);
 
 	start_run(b);
 	prepare_statements(b);
@@ -247,6 +251,9 @@ run_backfill(Backfill *b)
 		bool		finished;
 
 		CHECK_FOR_INTERRUPTS();
+		/* the replica-lag brake, when each batch commits (replica_lag.c) */
+		if (b->commit)
+			b->replica_wait_ms += ZdWaitForReplicas(activity, record_replica_wait, b);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		run_batch(b, &result);
@@ -290,9 +297,11 @@ run_backfill(Backfill *b)
 	finished = GetCurrentTimestamp();
 	seconds = (double) TimestampDifferenceMilliseconds(b->run_started, finished) / 1000.0;
 	ereport(NOTICE,
-			(errmsg("backfill of %s done: " INT64_FORMAT " rows visited, " INT64_FORMAT " written, in " INT64_FORMAT " batches, %.1f s (%.0f rows/s); longest batch %.0f ms",
+			(errmsg("backfill of %s done: " INT64_FORMAT " rows visited, " INT64_FORMAT " written, in " INT64_FORMAT " batches, %.1f s (%.0f rows/s); longest batch %.0f ms%s",
 					b->label, b->run_rows, b->rows_written, b->batches, seconds,
-					rows_per_second(b), b->longest_ms)));
+					rows_per_second(b), b->longest_ms,
+					b->replica_wait_ms > 0 ?
+					psprintf("; waited %.1f s for lagging standbys", b->replica_wait_ms / 1000.0) : "")));
 }
 
 /*
@@ -612,7 +621,8 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 								" SET last_key = $2, rows_done = rows_done + $3,"
 								"  rows_written = rows_written + $4, batches = batches + $5,"
 								"  longest_batch = greatest(longest_batch, make_interval(secs => $6 / 1000)),"
-								"  rows_per_second = $7, progress_at = now()"
+								"  rows_per_second = $7, progress_at = now(),"
+								"  waiting_for = NULL, waiting_since = NULL"
 								" WHERE id = $1",
 								7, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
@@ -738,6 +748,33 @@ commit_batch(Backfill *b)
 {
 	if (b->commit)
 		SPI_commit();
+}
+
+/*
+ * What the replica-lag brake waits for, committed so that
+ * zerodown.expansion_status shows it to every session; NULL when it goes on.
+ */
+static void
+record_replica_wait(void *arg, const char *waiting_for)
+{
+	Backfill   *b = arg;
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	int			ret;
+
+	values[0] = Int64GetDatum(b->e->id);
+	values[1] = waiting_for ? CStringGetTextDatum(waiting_for) : (Datum) 0;
+	nulls[1] = waiting_for ? ' ' : 'n';
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
+						   " SET waiting_for = $2,"
+						   "  waiting_since = CASE WHEN $2 IS NULL THEN NULL"
+						   "   ELSE coalesce(waiting_since, pg_catalog.now()) END"
+						   " WHERE id = $1",
+						   2, types, values, nulls, 0);
+	if (ret != SPI_OK_UPDATE)
+		elog(ERROR, "could not record the backfill's wait: %s", SPI_result_code_string(ret));
+	commit_batch(b);
 }
 
 /* sleep, waking up for cancel and shutdown */

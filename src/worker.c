@@ -54,6 +54,7 @@
 #include "gate.h"
 #include "patch.h"
 #include "plan.h"
+#include "replica_lag.h"
 #include "shmem.h"
 #include "worker.h"
 #include "zerodown.h"
@@ -313,6 +314,8 @@ run_deployment(Deployment *deployment)
 		run_in_transaction(close_gate, deployment))
 	{
 		while (deployment->reached != deployment->target &&
+			   ZdReplicaLagPause(psprintf("deployment %lld at patch %d", (long long) deployment->id,
+										  deployment->reached), &deployment->error) &&
 			   run_in_transaction(apply_next_step, deployment))
 			;
 		ZdGateOpen();

@@ -15,6 +15,7 @@
 
 #include "deploy.h"
 #include "gate.h"
+#include "replica_lag.h"
 #include "shmem.h"
 #include "worker.h"
 #include "zerodown.h"
@@ -47,6 +48,7 @@ _PG_init(void)
 		return;
 
 	DefineSettings();
+	ZdReplicaLagInit();
 	if (process_shared_preload_libraries_in_progress)
 		DefineWorkerSettings();
 

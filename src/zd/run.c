@@ -23,6 +23,7 @@
 #include "conn.h"
 #include "deploy.h"
 #include "folder.h"
+#include "lag.h"
 #include "run.h"
 #include "step.h"
 #include "zd.h"
@@ -82,6 +83,13 @@ ZdAlign(const ZdOptions *options, const char *target)
 		instr_time	started;
 		instr_time	duration;
 		int			attempts;
+
+		/* the replica-lag brake, before each step (lag.c) */
+		if (!ZdWaitForStandbys(session))
+		{
+			ZdReportVersion(session);
+			return ZdFinish(session, ZD_EXIT_FAILURE);
+		}
 
 		/* consecutive ordinary steps: one CALL, which commits each patch */
 		if (step->transactional)

@@ -298,11 +298,14 @@ usage(void)
 		   "PGPASSWORD, ...) apply.  TARGET, FROM and TO are patch numbers: 0 rolls every\n"
 		   "patch back.  A patch file whose first line is \"-- zerodown:no-transaction\"\n"
 		   "runs statement by statement outside a transaction (CREATE INDEX\n"
-		   "CONCURRENTLY, ...).  Deployments run in the database named by zerodown.database.\n");
+		   "CONCURRENTLY, ...).  Deployments run in the database named by zerodown.database.\n"
+		   "With zerodown.max_replica_lag or zerodown.max_replica_lag_bytes set on the\n"
+		   "server, align waits before each patch while a standby replays too far behind.\n");
 	printf("\nExit status: 0 on success; 1 when the folder is invalid, the connection\n"
-		   "fails, a patch fails, plan --strict finds something, check finds a rollback\n"
-		   "that does not undo its build, or the deployment waited for fails, is\n"
-		   "cancelled or interrupted, or outlasts --timeout; 2 on a usage error.\n");
+		   "fails, a patch fails, a standby does not catch up within\n"
+		   "zerodown.replica_lag_timeout, plan --strict finds something, check finds a\n"
+		   "rollback that does not undo its build, or the deployment waited for fails,\n"
+		   "is cancelled or interrupted, or outlasts --timeout; 2 on a usage error.\n");
 }
 
 /* report a usage error (fmt NULL: getopt_long reported it) and exit 2 */

@@ -102,7 +102,9 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text
                     'zd_expansion_status(regclass)',
                     'zd_dualwrite_column()',
                     'zd_dualwrite_parent()',
-                    'zd_dualwrite_child()'],
+                    'zd_dualwrite_child()',
+                    'zd_replica_lag()',
+                    'zd_wait_for_replicas()'],
               'the extension installs exactly these functions');
 
 SELECT has_function('public', 'zd_register',
