@@ -8,9 +8,12 @@ OBJS = \
 	src/patch.o \
 	src/catalog.o \
 	src/plan.o \
+	src/creation.o \
 	src/blockers.o \
 	src/align.o \
 	src/register.o \
+	src/baseline.o \
+	src/repair.o \
 	src/load.o \
 	src/step.o \
 	src/lint.o \
@@ -24,6 +27,7 @@ OBJS = \
 	src/sync.o \
 	src/trigger.o \
 	src/expand.o \
+	src/contracts.o \
 	src/backfill.o \
 	src/replica_lag.o
 
@@ -54,6 +58,14 @@ REGRESS = \
 	expand_table \
 	backfill \
 	dualwrite_errors \
+	replica_lag \
+	unneeded_rollback \
+	failed_statement \
+	extschema \
+	deployer_create \
+	contract_rollback \
+	baseline \
+	begin_commit \
 	trust_catalog \
 	trust_search_path \
 	trust_placeholders \
@@ -64,8 +76,7 @@ REGRESS = \
 	trust_jobs \
 	trust_settings \
 	trust_audits \
-	trust_bad_input \
-	replica_lag
+	trust_bad_input
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
@@ -105,8 +116,15 @@ clean: zd-clean
 zd-all:
 	$(MAKE) -C src/zd all
 
+# zd goes into PostgreSQL's bindir, which is rarely on PATH (Debian keeps it
+# in /usr/lib/postgresql/15/bin): say where, and how to run it, rather than
+# put a link outside PostgreSQL's tree behind the packager's back
 zd-install: zd-all
 	$(MAKE) -C src/zd install
+	@echo "zd installed as $(DESTDIR)$(bindir)/zd"
+	@case ":$$PATH:" in *":$(bindir):"*) ;; *) \
+	  echo "zd: $(bindir) is not on PATH; add it (export PATH=$(bindir):\$$PATH)" \
+	       "or link zd into a directory that is (ln -s $(bindir)/zd /usr/local/bin/zd)" ;; esac
 
 zd-clean:
 	$(MAKE) -C src/zd clean

@@ -72,7 +72,8 @@ SELECT number, direction, role
  ORDER BY id;
 
 -- patches run with the privileges of the role that aligns: this one may
--- not create tables in public (42501)
+-- not create tables in public (42501), which the plan finds before anything
+-- runs (sql/deployer_create.sql)
 SELECT zd_register(3, 'create_table_priv_c', 'CREATE TABLE public.priv_c (id integer)', 'DROP TABLE public.priv_c');
 SELECT zd_align(3);
 \echo SQLSTATE :SQLSTATE

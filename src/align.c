@@ -32,6 +32,7 @@
 #include "blockers.h"
 #include "catalog.h"
 #include "check.h"
+#include "contracts.h"
 #include "deploy.h"
 #include "patch.h"
 #include "replica_lag.h"
@@ -264,7 +265,15 @@ run_step(void *arg)
 {
 	StepAttempt *this = arg;
 	ZdStep	   *outer = running_step;
+	char	   *search_path = ZdPatchSearchPath();
 
+	/* undone with the attempt's GUC nest level, as lock_timeout is */
+	if (search_path != NULL)
+		(void) set_config_option("search_path", search_path,
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	/* expansions record the patch that expanded or contracted them */
+	ZdCurrentPatch = this->step->rollback ? 0 : this->step->patch->number;
 	running_step = this->step;
 	PG_TRY();
 	{
@@ -274,6 +283,7 @@ run_step(void *arg)
 	PG_FINALLY();
 	{
 		running_step = outer;
+		ZdCurrentPatch = 0;
 	}
 	PG_END_TRY();
 }
@@ -481,8 +491,10 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 	char	   *where;
 
 	if (statement != NULL)
-		where = psprintf("%s, line %d: %s", progress->file, statement->line,
-						 ZdAbbreviate(statement->sql, 200));
+		where = ZdDescribeStatement(progress->file, statement,
+									ZdStatementErrorLine(statement,
+														 edata->internalquery,
+														 edata->internalpos));
 	else
 		where = pstrdup(step->file);
 
@@ -491,7 +503,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 				(errcode(edata->sqlerrcode),
 				 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
 						step->patch->name, edata->message),
-				 errdetail("%s. It was tried %d times. %s", where, attempts,
+				 errdetail("%s%sIt was tried %d times. %s", where,
+						   strchr(where, '\n') ? "\n" : ". ", attempts,
 						   statement ? ZdDescribeBlockers(statement->parsetree) : ""),
 				 errhint("Raise zerodown.lock_timeout or zerodown.lock_retries, or deploy when the sessions holding the locks have ended. The database stays at patch %d.",
 						 from)));
@@ -501,8 +514,8 @@ report_step_failure(ZdStep *step, StepProgress *progress, ErrorData *edata,
 			 errmsg("patch %d \"%s\" failed: %s", step->patch->number,
 					step->patch->name, edata->message),
 			 edata->detail ?
-			 errdetail("%s.\n%s", where, edata->detail) :
-			 errdetail("%s.", where),
+			 errdetail("%s%s\n%s", where, strchr(where, '\n') ? "" : ".", edata->detail) :
+			 errdetail("%s%s", where, strchr(where, '\n') ? "" : "."),
 			 edata->hint ?
 			 errhint("%s", edata->hint) :
 			 step->statements == NIL && step->verify != NIL ?

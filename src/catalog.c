@@ -46,6 +46,7 @@ static Oid	cached_owner = InvalidOid;
 static LocalTransactionId cached_owner_lxid = InvalidLocalTransactionId;
 
 static Oid	extension_owner(void);
+static Oid	extension_schema(void);
 static void catalog_enter(CatalogScope *scope, bool as_owner);
 static int	execute_scoped(bool as_owner, const char *sql, int nargs,
 						   Oid *types, Datum *values, const char *nulls,
@@ -120,6 +121,59 @@ extension_owner(void)
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return owner;
+}
+
+/* the schema of zerodown's functions (CREATE EXTENSION ... SCHEMA) */
+static Oid
+extension_schema(void)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tuple;
+	Oid			schema = InvalidOid;
+
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber,
+				F_NAMEEQ, CStringGetDatum("zerodown"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+		schema = ((Form_pg_extension) GETSTRUCT(tuple))->extnamespace;
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return schema;
+}
+
+/*
+ * The search_path patches run with: the session's, with the schema of
+ * zerodown's functions added at its end when it is not on it already, so
+ * that a patch calls zd_backfill, zd_expand_table or zd_sync unqualified
+ * whatever schema CREATE EXTENSION put them in.  At the end, it resolves
+ * only the names no other schema of the path has, and it is never where
+ * objects are created.  NULL: nothing to add.
+ */
+char *
+ZdPatchSearchPath(void)
+{
+	Oid			schema = extension_schema();
+	List	   *path;
+	char	   *name;
+	const char *current;
+
+	if (!OidIsValid(schema))
+		return NULL;
+	path = fetch_search_path(false);
+	/* a path without a schema to create in would create in zerodown's */
+	if (path == NIL || list_member_oid(path, schema))
+		return NULL;
+	name = get_namespace_name(schema);
+	if (name == NULL)
+		return NULL;
+	current = GetConfigOption("search_path", false, false);
+	if (current == NULL || current[0] == '\0')
+		return pstrdup(quote_identifier(name));
+	return psprintf("%s, %s", current, quote_identifier(name));
 }
 
 /*

@@ -50,5 +50,6 @@ extern int	ZdReadVersion(void);
 extern void ZdRecordStep(ZdPatch *patch, bool rollback, TimestampTz started,
 						 int attempts, List *vars_used);
 extern char *ZdPatchFile(ZdPatch *patch, const char *part);
+extern char *ZdPatchSearchPath(void);
 
 #endif							/* ZERODOWN_CATALOG_H */

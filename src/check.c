@@ -29,6 +29,7 @@
 #include "blockers.h"
 #include "catalog.h"
 #include "check.h"
+#include "contracts.h"
 #include "patch.h"
 #include "plan.h"
 
@@ -298,7 +299,17 @@ round_trip(int from, int to)
 	RoundTrip	range = {from, to};
 	List	   *rows = NIL;
 
-	run_in_rolled_back_subtransaction(round_trip_work, &range, &rows);
+	/* a rollback that cannot run is a row of the result, not a warning */
+	ZdWarnRollbackText = false;
+	PG_TRY();
+	{
+		run_in_rolled_back_subtransaction(round_trip_work, &range, &rows);
+	}
+	PG_FINALLY();
+	{
+		ZdWarnRollbackText = true;
+	}
+	PG_END_TRY();
 	return rows;
 }
 
@@ -328,6 +339,9 @@ round_trip_work(void *arg)
 		ZdStep	   *rollback;
 		CheckRow   *row = palloc0(sizeof(CheckRow));
 		List	   *before;
+		ErrorData  *rollback_error;
+		char	   *contracted;
+		int			contract_patch;
 
 		row->step = build;
 		row->result = "check failed";
@@ -343,10 +357,28 @@ round_trip_work(void *arg)
 			ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
 			continue;
 		}
+		rollback_error = ZdCheckRollbackText(build->patch, ZdReadVars());
+		if (rollback_error != NULL)
+		{
+			/* a finding, and the check goes on with the next patch */
+			row->result = "rollback failed";
+			row->items = list_make1(rollback_error->message);
+			ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
+			continue;
+		}
 
 		before = fingerprint();
 		row->result = "build failed";
 		ZdRunStep(build, current, n, GetCurrentTimestamp(), 0);
+
+		/* a contract is irreversible, whatever its rollback file says */
+		contracted = ZdContractBelow(n, n, &contract_patch);
+		if (contracted != NULL)
+		{
+			row->result = "irreversible";
+			row->items = list_make1(contracted);
+			continue;
+		}
 
 		rollback = ZdNextStep(n, true, &current);
 		if (!rollback->transactional)

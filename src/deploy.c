@@ -227,8 +227,9 @@ CheckWorkerDatabase(void)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the zerodown worker serves database \"%s\", not \"%s\"",
 						zerodown_database, dbname),
-				 errhint("Deploy from database \"%s\", or set zerodown.database = '%s' in postgresql.conf and restart the server.",
-						 zerodown_database, dbname)));
+				 errdetail("The worker runs the deployments of one database, the one zerodown.database names."),
+				 errhint("To deploy this database, set zerodown.database to \"%s\" in postgresql.conf, or run ALTER SYSTEM SET zerodown.database = %s; then restart the server.",
+						 dbname, quote_literal_cstr(dbname))));
 }
 
 /* a session that holds the gate shared would keep the deployment draining */

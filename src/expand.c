@@ -60,6 +60,7 @@
 #include "align.h"
 #include "args.h"
 #include "catalog.h"
+#include "contracts.h"
 #include "expand.h"
 #include "publish.h"
 #include "trigger.h"
@@ -648,6 +649,7 @@ zd_contract(PG_FUNCTION_ARGS)
 		drop_triggers(e->child, e->child_triggers);
 	drop_columns(e->relid, e->old_columns);
 	set_state(e->id, "contracted");
+	ZdRecordExpansionPatch(e->id, true);
 
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
@@ -1112,6 +1114,7 @@ record_expansion(bool column, Oid relid, const char *target, Oid child,
 	char		nulls[18];
 	bool		empty = key != NULL && watermark == NULL;
 	bool		isnull;
+	int64		id;
 	int			ret;
 
 	memset(nulls, ' ', sizeof(nulls));
@@ -1161,8 +1164,10 @@ record_expansion(bool column, Oid relid, const char *target, Oid child,
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not record the expansion: %s",
 			 SPI_result_code_string(ret));
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-									   SPI_tuptable->tupdesc, 1, &isnull));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+									 SPI_tuptable->tupdesc, 1, &isnull));
+	ZdRecordExpansionPatch(id, false);
+	return id;
 }
 
 /* prefix + name + suffix, cut to fit a name without splitting a character */

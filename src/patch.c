@@ -27,6 +27,7 @@
 #include "zerodown.h"
 
 static void checksum_part(pg_cryptohash_ctx *ctx, const char *part);
+static bool is_wrapper(List *raw);
 static const char *skip_blanks(const char *p);
 static int	line_of_offset(const char *sql, int offset);
 static int	line_of_char(const char *sql, int charpos);
@@ -271,10 +272,14 @@ var_names(List *vars)
 /*
  * Split a patch into statements with the server's parser.  A syntax error is
  * reported with the file and line; transaction control is refused, since
- * zerodown owns the transactions.
+ * zerodown owns the transactions -- except, when unwrap is set, a plain
+ * BEGIN first and COMMIT last around the whole file, as patches written for
+ * tools that run files with psql have: zerodown's own transaction does what
+ * they ask, so they are left out.
  */
 List *
-ZdSplitStatements(const char *sql, const char *file, const int *linemap)
+ZdSplitStatements(const char *sql, const char *file, const int *linemap,
+				  bool unwrap)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ErrorContextCallback *save_context = error_context_stack;
@@ -310,6 +315,9 @@ ZdSplitStatements(const char *sql, const char *file, const int *linemap)
 	PG_END_TRY();
 	error_context_stack = save_context;
 
+	if (unwrap && is_wrapper(raw))
+		raw = list_delete_first(list_delete_last(raw));
+
 	foreach(lc, raw)
 	{
 		RawStmt    *rs = lfirst_node(RawStmt, lc);
@@ -333,6 +341,37 @@ ZdSplitStatements(const char *sql, const char *file, const int *linemap)
 		result = lappend(result, stmt);
 	}
 	return result;
+}
+
+/*
+ * Do the statements start with a plain BEGIN (or START TRANSACTION, without
+ * options) and end with COMMIT (or END, without AND CHAIN), with no other
+ * transaction control between?
+ */
+static bool
+is_wrapper(List *raw)
+{
+	TransactionStmt *first;
+	TransactionStmt *last;
+	ListCell   *lc;
+
+	if (list_length(raw) < 2 ||
+		!IsA(linitial_node(RawStmt, raw)->stmt, TransactionStmt) ||
+		!IsA(llast_node(RawStmt, raw)->stmt, TransactionStmt))
+		return false;
+	first = (TransactionStmt *) linitial_node(RawStmt, raw)->stmt;
+	last = (TransactionStmt *) llast_node(RawStmt, raw)->stmt;
+	if ((first->kind != TRANS_STMT_BEGIN && first->kind != TRANS_STMT_START) ||
+		first->options != NIL ||
+		last->kind != TRANS_STMT_COMMIT || last->chain)
+		return false;
+	for_each_from(lc, raw, 1)
+	{
+		if (lnext(raw, lc) != NULL &&
+			IsA(lfirst_node(RawStmt, lc)->stmt, TransactionStmt))
+			return false;
+	}
+	return true;
 }
 
 /* skip white space and comments before a statement's first token */
@@ -456,4 +495,81 @@ ZdAbbreviate(const char *sql, int maxlen)
 	if (sql[len] == '\0')
 		return pstrdup(sql);
 	return psprintf("%.*s...", len, sql);
+}
+
+/*
+ * A statement as a failure shows it: whole, so that the user sees what ran,
+ * but bounded, so that a long function body does not bury the message: at
+ * most maxlines lines and maxbytes bytes, then how many lines were left
+ * out.  Trailing blanks are dropped.
+ */
+char *
+ZdExcerpt(const char *sql, int maxlines, int maxbytes)
+{
+	int			len = strlen(sql);
+	int			cut = 0;
+	int			lines = 1;
+	int			left = 0;
+	const char *p;
+
+	while (len > 0 && isspace((unsigned char) sql[len - 1]))
+		len--;
+	/* cut after the last whole line that fits both bounds */
+	while (cut < len)
+	{
+		const char *nl = memchr(sql + cut, '\n', len - cut);
+		int			end = nl ? (int) (nl - sql) : len;
+
+		if (end > maxbytes || lines > maxlines)
+			break;
+		cut = nl ? end + 1 : len;
+		lines++;
+	}
+	if (cut >= len)
+		return pnstrdup(sql, len);
+	if (cut == 0)				/* one long first line: cut inside it */
+		cut = pg_mbcliplen(sql, len, maxbytes);
+	for (p = sql + cut; p < sql + len; p++)
+		if (*p == '\n')
+			left++;
+	while (cut > 0 && isspace((unsigned char) sql[cut - 1]))
+		cut--;
+	return psprintf("%.*s\n... (%d more line%s)", cut, sql, left + 1,
+					left == 0 ? "" : "s");
+}
+
+/*
+ * The line of the file where an error inside a statement was found: the
+ * statement's first line plus the lines before the error's position, when
+ * the error points into this statement's text (query), else the statement's
+ * first line.  charpos counts characters from 1, as error positions do.
+ */
+int
+ZdStatementErrorLine(const ZdStatement *statement, const char *query, int charpos)
+{
+	if (charpos <= 0 || query == NULL || strcmp(query, statement->sql) != 0)
+		return statement->line;
+	return statement->line + line_of_char(statement->sql, charpos) - 1;
+}
+
+/*
+ * Where a statement of a patch failed, for a message's detail: the file and
+ * line, then the statement (ZdExcerpt).  A one-line statement follows on the
+ * same line; a longer one starts on a line of its own.  error_line is the
+ * line the error points at, when it is inside the statement.
+ */
+char *
+ZdDescribeStatement(const char *file, const ZdStatement *statement, int error_line)
+{
+	char	   *text = ZdExcerpt(statement->sql, ZD_EXCERPT_LINES, ZD_EXCERPT_BYTES);
+	char	   *where;
+
+	if (error_line > statement->line)
+		where = psprintf("%s, line %d, in the statement from line %d",
+						 file, error_line, statement->line);
+	else
+		where = psprintf("%s, line %d", file, statement->line);
+	if (strchr(text, '\n') == NULL)
+		return psprintf("%s: %s", where, text);
+	return psprintf("%s:\n%s", where, text);
 }

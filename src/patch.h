@@ -32,8 +32,13 @@ extern bool ZdIsNoTransaction(const char *sql);
 extern char *ZdSubstitute(const char *sql, List *vars, const char *file,
 						  int **linemap, List **used);
 extern List *ZdSplitStatements(const char *sql, const char *file,
-							   const int *linemap);
+							   const int *linemap, bool unwrap);
 extern const char *ZdNeedsNoTransaction(Node *parsetree);
 extern char *ZdAbbreviate(const char *sql, int maxlen);
+extern char *ZdExcerpt(const char *sql, int maxlines, int maxbytes);
+extern int	ZdStatementErrorLine(const ZdStatement *statement, const char *query,
+								 int charpos);
+extern char *ZdDescribeStatement(const char *file, const ZdStatement *statement,
+								 int error_line);
 
 #endif							/* ZERODOWN_PATCH_H */

@@ -6,7 +6,9 @@
  * Everything that can be checked is checked here, before the first step
  * runs: the target exists, no patch is missing, every patch on the way down
  * has a rollback and is unchanged since it was applied, every placeholder is
- * known, and every file parses.
+ * known, and every file the path runs parses.  A rollback that a build step
+ * does not need is checked too, but only warned about: one broken old
+ * rollback must not stop every alignment up past it.
  *
  *-------------------------------------------------------------------------
  */
@@ -14,12 +16,18 @@
 
 #include "utils/builtins.h"
 
+#include "contracts.h"
+#include "creation.h"
 #include "patch.h"
 #include "plan.h"
 #include "zerodown.h"
 
+/* zd_check reports a rollback that cannot run as a row, not as a warning */
+bool		ZdWarnRollbackText = true;
+
 static List *split_text(const char *text, List *vars, const char *file,
 						bool transactional, List **used);
+static ErrorData *check_rollback_text(ZdPatch *patch, List *vars, List **used);
 static inline void CheckTarget(int target, int highest);
 static inline void CheckRegistered(ZdPatch *patch, int number, int from, int to);
 static inline void CheckReversible(ZdPatch *patch, int target);
@@ -64,6 +72,8 @@ ZdMakePlan(int target, bool target_is_null)
 		CheckReversible(patch, target);
 		plan->steps = lappend(plan->steps, ZdMakeStep(patch, true, vars));
 	}
+	ZdCheckNoContractBelow(plan->current, target);
+	ZdCheckCreatePrivileges(plan);
 	return plan;
 }
 
@@ -98,6 +108,7 @@ ZdNextStep(int number, bool rollback, int *current)
 		CheckApplied(patch, *current);
 		CheckUnchanged(patch);
 		CheckReversible(patch, number - 1);
+		ZdCheckNoContractBelow(number, number - 1);
 	}
 	return ZdMakeStep(patch, rollback, ZdReadVars());
 }
@@ -145,7 +156,8 @@ ZdFindPatch(List *patches, int number)
 /*
  * A step, with its text split into statements and its placeholders filled.
  * A build step also checks its rollback now, so that a broken rollback is
- * found on the way up, not when it is needed.
+ * found on the way up, not when it is needed: as a warning, since the build
+ * does not need it.  The step that needs it, a rollback, refuses.
  */
 ZdStep *
 ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
@@ -166,10 +178,58 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 		step->verify = split_text(patch->verify_sql, vars, step->verify_file, true,
 								  &step->vars_used);
 	}
-	if (!rollback && patch->rollback_sql != NULL)
-		(void) split_text(patch->rollback_sql, vars, ZdPatchFile(patch, "rollback"),
-						  !ZdIsNoTransaction(patch->rollback_sql), &step->vars_used);
+	if (!rollback)
+	{
+		ErrorData  *edata = check_rollback_text(patch, vars, &step->vars_used);
+
+		if (edata != NULL && ZdWarnRollbackText)
+			ereport(WARNING,
+					(errcode(edata->sqlerrcode),
+					 errmsg("the rollback of patch %d \"%s\" cannot run: %s",
+							patch->number, patch->name, edata->message),
+					 errdetail("Building patch %d does not need its rollback, so this does not stop the build; aligning below patch %d will be refused until the rollback is fixed.",
+							   patch->number, patch->number),
+					 errhint("Fix the rollback file and register the patch again; a rollback that cannot run may be replaced even once the patch is applied. zd_check reports it too.")));
+	}
 	return step;
+}
+
+/*
+ * Does the patch's rollback split, with its placeholders filled?  NULL when
+ * it does (or when there is none: an irreversible patch), else the error,
+ * for a build step to warn about: a rollback that a build does not need is
+ * no reason to refuse the build.  Splitting only parses, so the error can be
+ * caught without a subtransaction, as ZdSplitStatements catches the
+ * parser's.
+ */
+ErrorData *
+ZdCheckRollbackText(ZdPatch *patch, List *vars)
+{
+	return check_rollback_text(patch, vars, NULL);
+}
+
+/* the same, adding the placeholders the rollback uses to *used */
+static ErrorData *
+check_rollback_text(ZdPatch *patch, List *vars, List **used)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ErrorData  *volatile edata = NULL;
+
+	if (patch->rollback_sql == NULL)
+		return NULL;
+	PG_TRY();
+	{
+		(void) split_text(patch->rollback_sql, vars, ZdPatchFile(patch, "rollback"),
+						  !ZdIsNoTransaction(patch->rollback_sql), used);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+	}
+	PG_END_TRY();
+	return edata;
 }
 
 /*
@@ -183,7 +243,7 @@ split_text(const char *text, List *vars, const char *file, bool transactional,
 {
 	int		   *linemap;
 	char	   *sql = ZdSubstitute(text, vars, file, &linemap, used);
-	List	   *statements = ZdSplitStatements(sql, file, linemap);
+	List	   *statements = ZdSplitStatements(sql, file, linemap, transactional);
 	ListCell   *lc;
 
 	if (!transactional)

@@ -32,10 +32,13 @@ typedef struct ZdPlan
 	List	   *steps;			/* ZdStep * */
 } ZdPlan;
 
+extern bool ZdWarnRollbackText;
+
 extern ZdPlan *ZdMakePlan(int target, bool target_is_null);
 extern ZdStep *ZdNextStep(int number, bool rollback, int *current);
 extern ZdPatch *ZdFindPatch(List *patches, int number);
 extern ZdStep *ZdMakeStep(ZdPatch *patch, bool rollback, List *vars);
 extern void ZdCheckTransactional(ZdPlan *plan);
+extern ErrorData *ZdCheckRollbackText(ZdPatch *patch, List *vars);
 
 #endif							/* ZERODOWN_PLAN_H */

@@ -26,6 +26,7 @@
 #include "catalog.h"
 #include "patch.h"
 #include "register.h"
+#include "repair.h"
 #include "zerodown.h"
 
 #define ZD_MAX_NAME_LEN		200
@@ -81,6 +82,7 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 	char		nulls[10] = "          ";
 	char	   *checksum;
 	bool		existed;
+	bool		repaired = false;
 	int			ret;
 
 	CheckPatchNumber(number);
@@ -103,6 +105,7 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 		char	   *old_checksum = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 		char	   *applied_at = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 
+		char	   *applied_checksum = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
 		char	   *old_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 		char	   *old_source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 
@@ -120,18 +123,20 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 				update_source(number, source);
 			return "unchanged";
 		}
-		if (applied_at != NULL &&
-			strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
-				   checksum) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_IN_USE),
-					 errmsg("patch %d \"%s\" is applied and cannot be changed",
-							number, old_name),
-					 errdetail("It was applied at %s with checksum %s; the new text has checksum %s.",
-							   applied_at,
-							   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3),
-							   checksum),
-					 errhint("Applied patches are immutable: restore its text, and make the change in a new patch.")));
+		if (applied_at != NULL && strcmp(applied_checksum, checksum) != 0)
+		{
+			/* the one exception: a rollback that could never run (repair.c) */
+			repaired = ZdRollbackRepairable(number, name, build_sql, rollback_sql,
+											verify_sql);
+			if (!repaired)
+				ereport(ERROR,
+						(errcode(ERRCODE_OBJECT_IN_USE),
+						 errmsg("patch %d \"%s\" is applied and cannot be changed",
+								number, old_name),
+						 errdetail("It was applied at %s with checksum %s; the new text has checksum %s.",
+								   applied_at, applied_checksum, checksum),
+						 errhint("Applied patches are immutable: restore its text, and make the change in a new patch.")));
+		}
 	}
 
 	values[1] = CStringGetTextDatum(name);
@@ -164,6 +169,8 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 						   10, types, values, nulls, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != 1)
 		elog(ERROR, "could not register patch %d: %s", number, SPI_result_code_string(ret));
+	if (repaired)
+		ZdRecordRollbackRepair(number, name, checksum);
 
 	return existed ? "replaced" : "registered";
 }

@@ -440,10 +440,14 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 	bool		rollback = step->rollback;
 	char	   *name;
 	char	   *file;
+	char	   *search_path;
+	char	   *saved_search_path;
 	int			current;
 
 	/* what outlives this transaction is copied out of it */
 	oldcontext = MemoryContextSwitchTo(worker_context);
+	search_path = ZdPatchSearchPath();
+	saved_search_path = pstrdup(GetConfigOption("search_path", false, false));
 	name = pstrdup(step->patch->name);
 	file = pstrdup(step->file);
 	statements = NIL;
@@ -458,6 +462,8 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 
 	SetConfigOption("lock_timeout", psprintf("%d", zerodown_lock_timeout),
 					PGC_SUSET, PGC_S_SESSION);
+	if (search_path != NULL)
+		SetConfigOption("search_path", search_path, PGC_SUSET, PGC_S_SESSION);
 	foreach(lc, statements)
 	{
 		drop_leftover_index(lfirst(lc));
@@ -483,6 +489,7 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 				continue;
 			}
 			SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_SESSION);
+			SetConfigOption("search_path", saved_search_path, PGC_SUSET, PGC_S_SESSION);
 			ereport(ERROR,
 					(errcode(edata->sqlerrcode),
 					 errmsg("patch %d \"%s\" failed: %s", patch, name, edata->message),
@@ -491,6 +498,7 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 		}
 	}
 	SetConfigOption("lock_timeout", "0", PGC_SUSET, PGC_S_SESSION);
+	SetConfigOption("search_path", saved_search_path, PGC_SUSET, PGC_S_SESSION);
 
 	/* verify and record in a new transaction, which the caller commits */
 	SetCurrentStatementStartTimestamp();

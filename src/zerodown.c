@@ -33,7 +33,11 @@ int			zerodown_gate_timeout = 0;
 int			zerodown_drain_timeout = 600000;
 char	   *zerodown_database = NULL;
 
+/* was the library loaded by shared_preload_libraries? */
+static bool preloaded = false;
+
 static void DefineSettings(void);
+static bool check_managed(bool *newval, void **extra, GucSource source);
 static void DefineWorkerSettings(void);
 
 /*
@@ -47,17 +51,24 @@ _PG_init(void)
 	if (IsBinaryUpgrade)
 		return;
 
+	preloaded = process_shared_preload_libraries_in_progress;
 	DefineSettings();
 	ZdReplicaLagInit();
-	if (process_shared_preload_libraries_in_progress)
+	if (preloaded)
+	{
 		DefineWorkerSettings();
 
-	/*
-	 * Only now, with every setting defined: reserving the prefix removes the
-	 * placeholders of the ones not defined yet, and postgresql.conf's
-	 * zerodown.database would be thrown away.
-	 */
-	MarkGUCPrefixReserved("zerodown");
+		/*
+		 * Only now, with every setting defined: reserving the prefix removes
+		 * the placeholders of the ones not defined yet, and postgresql.conf's
+		 * zerodown.database would be thrown away.  Without preloading, the
+		 * worker's settings cannot be defined (a PGC_POSTMASTER setting
+		 * cannot be after startup), so the prefix is not reserved, as
+		 * pg_prewarm does: else every session that loads the library would
+		 * warn that postgresql.conf's zerodown.database is invalid.
+		 */
+		MarkGUCPrefixReserved("zerodown");
+	}
 
 	ZdGateInit();
 	ZdDeployInit();
@@ -109,7 +120,7 @@ DefineSettings(void)
 							 false,
 							 PGC_USERSET,
 							 0,
-							 ZdCheckManaged, NULL, NULL);
+							 check_managed, NULL, NULL);
 
 	DefineCustomIntVariable("zerodown.gate_timeout",
 							"Sets how long a managed job waits at a closed deployment gate.",
@@ -143,4 +154,37 @@ DefineWorkerSettings(void)
 							   PGC_POSTMASTER,
 							   0,
 							   NULL, NULL, NULL);
+}
+
+/*
+ * zerodown.managed does its work in a hook that only a preloaded library
+ * installs in every session, and the gate needs the preloaded library's
+ * shared memory: without it the setting would read on and do nothing.  SET
+ * and ALTER ROLE/DATABASE ... SET are refused then; a value that arrives
+ * from a role's or database's settings when the library loads is kept (it
+ * cannot be refused there) with a warning.  A session that never loads the
+ * library cannot be told: PostgreSQL keeps the value as a placeholder.
+ */
+static bool
+check_managed(bool *newval, void **extra, GucSource source)
+{
+	if (!*newval)
+		return true;
+	/* who may hold the gate (gate.c) */
+	if (preloaded)
+		return ZdCheckManaged(newval, extra, source);
+	if (source == PGC_S_TEST || source >= PGC_S_INTERACTIVE)
+	{
+		GUC_check_errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);
+		GUC_check_errmsg("zerodown.managed needs zerodown in shared_preload_libraries");
+		GUC_check_errdetail("Without it, a managed session would not be held by the deployment gate, though the setting would read on.");
+		GUC_check_errhint("Add zerodown to shared_preload_libraries in postgresql.conf and restart the server.");
+		return false;
+	}
+	ereport(WARNING,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("zerodown.managed is on, but zerodown is not in shared_preload_libraries"),
+			 errdetail("This session is not held by the deployment gate."),
+			 errhint("Add zerodown to shared_preload_libraries in postgresql.conf and restart the server.")));
+	return true;
 }

@@ -39,6 +39,10 @@
 /* the marker that makes a patch file run outside a transaction */
 #define ZD_NO_TRANSACTION_MARKER	"-- zerodown:no-transaction"
 
+/* how much of a failed statement messages show (ZdExcerpt) */
+#define ZD_EXCERPT_LINES		30
+#define ZD_EXCERPT_BYTES		2000
+
 /* settings (zerodown.c) */
 extern int	zerodown_lock_timeout;
 extern int	zerodown_lock_retries;

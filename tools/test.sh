@@ -23,6 +23,9 @@ ROOT=${ZD_TEST_DIR:-/tmp/zerodown-test}
 TREE=$ROOT/tree
 export ZD_CLUSTER_DIR=$ROOT/cluster
 export ZD_PORT=${ZD_TEST_PORT:-5496}
+# the database the cluster's worker serves, set in its postgresql.conf as a
+# DBA sets it: not "postgres", so that nothing works only by default
+export ZD_DATABASE=zd_app
 CFLAGS_STRICT="-Wall -Wextra -Werror -Wno-unused-parameter"
 SUITES=${*:-pg_regress isolation tap pgtap}
 # TAP nodes of every checkout reserve their ports in one place
@@ -53,6 +56,7 @@ chown -R postgres: "$ROOT"
 
 trap '"$SRC/tools/cluster.sh" stop >/dev/null 2>&1 || true' EXIT
 "$TREE/tools/cluster.sh" start
+"$TREE/tools/cluster.sh" check
 eval "$("$TREE/tools/cluster.sh" env)"
 
 passed=0

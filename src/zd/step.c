@@ -213,6 +213,26 @@ read_lock_settings(ZdSession *session)
 	session->lock_retry_delay = atoi(PQgetvalue(res, 0, 2));
 	session->settings_read = true;
 	PQclear(res);
+
+	/*
+	 * The statements run with the extension's schema at the end of
+	 * search_path, as the server runs patches, so that a patch calls
+	 * zd_backfill unqualified whatever schema zerodown is in.
+	 */
+	res = ZdQuery(session,
+				  "SELECT pg_catalog.set_config('search_path',"
+				  "  pg_catalog.concat_ws(', ',"
+				  "   CASE WHEN pg_catalog.current_setting('search_path') OPERATOR(pg_catalog.<>) ''"
+				  "        THEN pg_catalog.current_setting('search_path') END,"
+				  "   pg_catalog.quote_ident(n.nspname)), false)"
+				  " FROM pg_catalog.pg_extension e"
+				  " JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace"
+				  " WHERE e.extname OPERATOR(pg_catalog.=) 'zerodown'"
+				  "  AND n.nspname OPERATOR(pg_catalog.<>) ALL (pg_catalog.current_schemas(false))",
+				  0, NULL, NULL, PGRES_TUPLES_OK);
+	if (res == NULL)
+		return false;
+	PQclear(res);
 	return true;
 }
 

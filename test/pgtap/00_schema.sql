@@ -72,6 +72,7 @@ SELECT set_eq($$SELECT p.oid::regprocedure::text
                     'zd_load(text)',
                     'zd_align(integer,boolean)',
                     'zd_align_each(integer)',
+                    'zd_baseline(integer)',
                     'zd_plan(integer)',
                     'zd_set_var(text,text)',
                     'zd_version()',
