@@ -68,7 +68,18 @@ REGRESS = \
 	deployer_create \
 	contract_rollback \
 	baseline \
-	begin_commit
+	begin_commit \
+	trust_catalog \
+	trust_search_path \
+	trust_placeholders \
+	trust_nesting \
+	trust_dualwrite \
+	trust_clone \
+	trust_public \
+	trust_jobs \
+	trust_settings \
+	trust_audits \
+	trust_bad_input
 
 # isolation specs: test/specs/NAME.spec against test/expected/NAME.out
 ISOLATION = \
@@ -77,7 +88,8 @@ ISOLATION = \
 	gate_drain \
 	gate_managed \
 	publish_read \
-	dualwrite
+	dualwrite \
+	trust_gate_search_path
 ISOLATION_OPTS = --inputdir=test
 
 # TAP restart/crash tests

@@ -196,8 +196,8 @@ SELECT * FROM regress_error($$SELECT zd_expand_table('users', 'kind_child', 'use
 SELECT * FROM regress_state;
 -- a parent without a primary key (55000)
 SELECT * FROM regress_error($$SELECT zd_expand_table('nopk', 'addresses', 'user_id', ARRAY['v'])$$);
--- the triggers write as the owner of their table: a child whose owner may
--- not update the parent is refused (42501)
+-- the triggers write as the role that writes (0.2.0): a child whose owner,
+-- who may write it, may not update the parent is refused (42501)
 CREATE ROLE regress_zd_other;
 CREATE TABLE other_child (id serial PRIMARY KEY, user_id integer NOT NULL REFERENCES users, line_1 text);
 ALTER TABLE other_child OWNER TO regress_zd_other;

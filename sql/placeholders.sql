@@ -78,6 +78,8 @@ SELECT number, drift
   FROM zerodown.status
  ORDER BY number;
 
+-- a value changed since a patch was applied is drift of that patch (0.2.0:
+-- patches 2 and 3 use ${greeting})
 -- NULL removes a variable; the rollbacks of patches 3 and 1 need
 -- ${ph_table}, so going down to 0 is refused before any rollback runs
 SELECT zd_set_var('ph_table', NULL);
@@ -103,8 +105,16 @@ SELECT name
   FROM zerodown.vars
  ORDER BY name;
 
--- a value is put in as written, quoting is the patch's business
+-- a value is put in as written, quoting is the patch's business (or
+-- ${name:literal}'s and ${name:ident}'s, see trust_placeholders); a rollback
+-- runs with the values its build used, so other values are refused (0.2.0)
+-- until they are set back
 SELECT zd_set_var('ph_table', 'public.ph_items');
+SELECT zd_align(0);
+\echo SQLSTATE :SQLSTATE
+SELECT number, drift, vars_changed FROM zerodown.status ORDER BY number;
+SELECT zd_set_var('ph_table', 'ph_items');
+SELECT zd_set_var('greeting', 'hello');
 SELECT zd_align(0);
 SELECT to_regclass('ph_items') AS ph_items, to_regprocedure('ph_count()') AS ph_count;
 

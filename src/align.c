@@ -56,6 +56,11 @@ typedef struct StepAttempt
 /* zd_align_each runs: each step commits (for the failure hint) */
 static bool commit_each_step = false;
 
+/* the step whose text runs now, in this backend (NULL: none) */
+static ZdStep *running_step = NULL;
+
+bool		ZdRunningOutsideStep = false;
+
 PG_FUNCTION_INFO_V1(zd_align);
 PG_FUNCTION_INFO_V1(zd_align_each);
 PG_FUNCTION_INFO_V1(zd_plan);
@@ -84,6 +89,7 @@ zd_align(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int			reached;
 
+	ZdCheckNotInPatch(dry_run ? "zd_align(dry_run => true)" : "zd_align");
 	ZdCheckDeployer("align the database");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -126,6 +132,7 @@ zd_align_each(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_TRANSACTION_TERMINATION),
 				 errmsg("zd_align_each commits each patch and cannot run inside a transaction block"),
 				 errhint("CALL it on its own, outside BEGIN ... COMMIT, or use zd_align, which is all or nothing.")));
+	ZdCheckNotInPatch("zd_align_each");
 	ZdCheckDeployer("align the database");
 
 	if (SPI_connect_ext(SPI_OPT_NONATOMIC) != SPI_OK_CONNECT)
@@ -145,6 +152,7 @@ zd_align_each(PG_FUNCTION_ARGS)
 			bool		rollback;
 			ZdStep	   *step;
 
+			CHECK_FOR_INTERRUPTS();
 			SPI_commit();
 			ZdLockAlign("align the database");
 			current = ZdReadVersion();
@@ -235,7 +243,10 @@ ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 	{
 		StepProgress progress = {0};
 		StepAttempt this = {step, &progress};
-		ErrorData  *edata = ZdTryUnderLockTimeout(run_step, &this, true);
+		ErrorData  *edata;
+
+		CHECK_FOR_INTERRUPTS();
+		edata = ZdTryUnderLockTimeout(run_step, &this, true);
 
 		if (edata == NULL)
 			break;
@@ -244,13 +255,15 @@ ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 		wait_before_retry(step, &progress, attempt, edata);
 	}
 
-	ZdRecordStep(step->patch, step->rollback, started, prior_attempts + attempt);
+	ZdRecordStep(step->patch, step->rollback, started, prior_attempts + attempt,
+				 step->vars_used);
 }
 
 static void
 run_step(void *arg)
 {
 	StepAttempt *this = arg;
+	ZdStep	   *outer = running_step;
 	char	   *search_path = ZdPatchSearchPath();
 
 	/* undone with the attempt's GUC nest level, as lock_timeout is */
@@ -260,6 +273,7 @@ run_step(void *arg)
 								 GUC_ACTION_SAVE, true, 0, false);
 	/* expansions record the patch that expanded or contracted them */
 	ZdCurrentPatch = this->step->rollback ? 0 : this->step->patch->number;
+	running_step = this->step;
 	PG_TRY();
 	{
 		run_statements(this->step->statements, this->step->file, false, this->progress);
@@ -267,15 +281,42 @@ run_step(void *arg)
 	}
 	PG_FINALLY();
 	{
+		running_step = outer;
 		ZdCurrentPatch = 0;
 	}
 	PG_END_TRY();
 }
 
 /*
+ * Patch text that calls zerodown back (SELECT zd_align(0) in a patch, or
+ * zd_align(1) in patch 1 itself) would move the version under the
+ * alignment that runs it, or recurse until the stack gives out.  The
+ * functions that align, register, set variables, deploy or move the gate
+ * refuse to run inside a patch; expand, backfill, contract, publish and
+ * sync are made to be called from one.
+ */
+void
+ZdCheckNotInPatch(const char *function)
+{
+	if (running_step == NULL && !ZdRunningOutsideStep)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s cannot be called from inside a patch", function),
+			 running_step != NULL ?
+			 errdetail("It was called by the %s of patch %d \"%s\", which zerodown is running; nothing more was run.",
+					   running_step->rollback ? "rollback" : "build",
+					   running_step->patch->number, running_step->patch->name) :
+			 errdetail("It was called by a statement of a patch that zerodown runs outside a transaction; nothing more was run."),
+			 errhint("Remove the call from the patch: align, register, set variables, deploy and open or close the gate from outside, before or after the alignment.")));
+}
+
+/*
  * Run work(arg) in a subtransaction of the current transaction, with
- * lock_timeout set to zerodown.lock_timeout (a SET in the work is undone
- * too).  On success the subtransaction is kept (keep) or rolled back, and
+ * lock_timeout set to zerodown.lock_timeout.  Every setting the work
+ * changes (a patch's SET, SET ROLE, set_config) is undone when it ends, as
+ * a function's SET clause scopes its settings: a patch's settings never
+ * outlive its step.  On success the subtransaction is kept (keep) or rolled back, and
  * NULL is returned; on an error it is rolled back and the error returned,
  * for the caller to retry or report.  Every lock zerodown waits for on a
  * live database goes through here.
@@ -298,7 +339,7 @@ ZdTryUnderLockTimeout(void (*work) (void *arg), void *arg, bool keep)
 								 PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
 		work(arg);
-		AtEOXact_GUC(true, nestlevel);
+		AtEOXact_GUC(false, nestlevel);
 		if (keep)
 			ReleaseCurrentSubTransaction();
 		else

@@ -17,5 +17,9 @@ extern int	ZdRetryDelay(int attempt);
 extern void ZdSleep(int ms);
 extern void ZdRunStep(ZdStep *step, int from, int to, TimestampTz started,
 					  int prior_attempts);
+extern void ZdCheckNotInPatch(const char *function);
+
+/* set while the worker runs a no-transaction patch's statement (worker.c) */
+extern bool ZdRunningOutsideStep;
 
 #endif							/* ZERODOWN_ALIGN_H */

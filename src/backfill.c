@@ -79,6 +79,7 @@ typedef struct Backfill
 	double		longest_ms;
 	double		replica_wait_ms;	/* waited for lagging standbys */
 	TimestampTz last_notice;
+	MemoryContext run_cxt;		/* what lives for the whole call */
 } Backfill;
 
 /* what one batch did */
@@ -138,7 +139,8 @@ CheckPause(int pause)
 	if (pause < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("pause_ms must not be negative")));
+				 errmsg("pause_ms must not be negative"),
+				 errhint("Pass the pause between batches in milliseconds, 0 for none.")));
 }
 
 /*
@@ -179,6 +181,15 @@ zd_backfill(PG_FUNCTION_ARGS)
 						   "backfill", false);
 	b->label = psprintf("%s (%s)", b->e->table_name,
 						b->e->column ? b->e->target : b->e->child_name);
+
+	/* what the batches do, checked before they lock anything */
+	ZdCheckTableAccess(b->e->relid, ACL_SELECT, "backfill");
+	ZdCheckTableAccess(b->e->relid, ACL_UPDATE, "backfill");
+	if (!b->e->column)
+	{
+		ZdCheckTableAccess(b->e->child, ACL_SELECT, "backfill");
+		ZdCheckTableAccess(b->e->child, ACL_INSERT, "backfill");
+	}
 	if (strcmp(b->e->state, "backfilled") == 0)
 	{
 		ereport(NOTICE,
@@ -227,13 +238,32 @@ run_backfill(Backfill *b)
 	start_run(b);
 	prepare_statements(b);
 
+	/*
+	 * Each batch runs in an SPI connection of its own, whose memory (the
+	 * statements' results, keys, messages) goes when it ends: a backfill of
+	 * a million batches runs in the memory of one.  What outlives a batch
+	 * (where it stands) is copied into run_cxt.
+	 */
+	b->run_cxt = CurrentMemoryContext;
 	for (;;)
 	{
+		bool		stopped;
+		bool		finished;
+
+		CHECK_FOR_INTERRUPTS();
 		/* the replica-lag brake, when each batch commits (replica_lag.c) */
 		if (b->commit)
 			b->replica_wait_ms += ZdWaitForReplicas(activity, record_replica_wait, b);
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
 		run_batch(b, &result);
-		if (result.stopped)
+		stopped = result.stopped;
+		finished = result.finished;
+		if (!stopped && !finished)
+			report_progress(b, false);
+		if (SPI_finish() != SPI_OK_FINISH)
+			elog(ERROR, "SPI_finish failed");
+		if (stopped)
 		{
 			commit_batch(b);
 			ereport(NOTICE,
@@ -241,10 +271,9 @@ run_backfill(Backfill *b)
 							b->label)));
 			return;
 		}
-		if (result.finished)
+		if (finished)
 			break;
 		commit_batch(b);
-		report_progress(b, false);
 		ZdSleep(b->pause);
 	}
 
@@ -255,10 +284,10 @@ run_backfill(Backfill *b)
 		int			ret;
 
 		values[0] = Int64GetDatum(b->e->id);
-		ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
-									" SET state = 'backfilled', backfilled_at = now(), progress_at = now()"
-									" WHERE id = $1 AND state = 'expanded'",
-									1, types, values, NULL, false, 0);
+		ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
+							   " SET state = 'backfilled', backfilled_at = now(), progress_at = now()"
+							   " WHERE id = $1 AND state = 'expanded'",
+							   1, types, values, NULL, 0);
 		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "could not record expansion " INT64_FORMAT " as backfilled: %s",
 				 b->e->id, SPI_result_code_string(ret));
@@ -428,12 +457,12 @@ start_run(Backfill *b)
 	values[2] = e->watermark ? CStringGetTextDatum(e->watermark) : (Datum) 0;
 	nulls[2] = e->watermark ? ' ' : 'n';
 	values[3] = Int64GetDatum(e->rows_total);
-	ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
 								" SET key_column = $2, watermark = $3, rows_total = $4,"
 								"  backfill_started_at = coalesce(backfill_started_at, now()),"
 								"  run_started_at = now(), progress_at = now(), rows_per_second = NULL"
 								" WHERE id = $1",
-								4, types, values, nulls, false, 0);
+								4, types, values, nulls, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record the start of the backfill: %s",
 			 SPI_result_code_string(ret));
@@ -460,8 +489,11 @@ run_batch(Backfill *b, BatchResult *result)
 
 	for (attempt = 1;; attempt++)
 	{
-		ErrorData  *edata = try_batch(b, result);
+		ErrorData  *edata;
 		int			delay;
+
+		CHECK_FOR_INTERRUPTS();
+		edata = try_batch(b, result);
 
 		if (edata == NULL)
 			return;
@@ -517,9 +549,9 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 
 	/* the expansion is still there: contract and abort wait for this batch */
 	values[0] = Int64GetDatum(e->id);
-	ret = SPI_execute_with_args("SELECT state FROM " ZD_EXPANSIONS_TABLE
-								" WHERE id = $1 FOR NO KEY UPDATE",
-								1, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT state FROM " ZD_EXPANSIONS_TABLE
+						   " WHERE id = $1 FOR NO KEY UPDATE",
+						   1, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read expansion " INT64_FORMAT ": %s",
 			 e->id, SPI_result_code_string(ret));
@@ -585,18 +617,22 @@ batch_work(Backfill *b, BatchResult *result, TimestampTz started)
 	values[4] = Int64GetDatum(1);
 	values[5] = Float8GetDatum(ms);
 	values[6] = Float8GetDatum(rows_per_second(b));
-	ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
 								" SET last_key = $2, rows_done = rows_done + $3,"
 								"  rows_written = rows_written + $4, batches = batches + $5,"
 								"  longest_batch = greatest(longest_batch, make_interval(secs => $6 / 1000)),"
 								"  rows_per_second = $7, progress_at = now(),"
 								"  waiting_for = NULL, waiting_since = NULL"
 								" WHERE id = $1",
-								7, types, values, NULL, false, 0);
+								7, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record the backfill's progress: %s",
 			 SPI_result_code_string(ret));
-	e->last_key = result->end_key;
+	/* the batch's memory goes after it: where it stands outlives it */
+	if (e->last_key != NULL && b->run_cxt != NULL)
+		pfree(e->last_key);
+	e->last_key = b->run_cxt ? MemoryContextStrdup(b->run_cxt, result->end_key) :
+		pstrdup(result->end_key);
 }
 
 /*
@@ -730,12 +766,12 @@ record_replica_wait(void *arg, const char *waiting_for)
 	values[0] = Int64GetDatum(b->e->id);
 	values[1] = waiting_for ? CStringGetTextDatum(waiting_for) : (Datum) 0;
 	nulls[1] = waiting_for ? ' ' : 'n';
-	ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
-								" SET waiting_for = $2,"
-								"  waiting_since = CASE WHEN $2 IS NULL THEN NULL"
-								"   ELSE coalesce(waiting_since, pg_catalog.now()) END"
-								" WHERE id = $1",
-								2, types, values, nulls, false, 0);
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
+						   " SET waiting_for = $2,"
+						   "  waiting_since = CASE WHEN $2 IS NULL THEN NULL"
+						   "   ELSE coalesce(waiting_since, pg_catalog.now()) END"
+						   " WHERE id = $1",
+						   2, types, values, nulls, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not record the backfill's wait: %s", SPI_result_code_string(ret));
 	commit_batch(b);

@@ -21,6 +21,7 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "plan.h"
@@ -40,8 +41,8 @@ static inline void CheckNoDeploymentActive(void);
 Datum
 zd_baseline(PG_FUNCTION_ARGS)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		values[1];
+	Oid			types[2] = {INT4OID, NAMEOID};
+	Datum		values[2];
 	List	   *patches;
 	int			target;
 	int			version;
@@ -51,6 +52,7 @@ zd_baseline(PG_FUNCTION_ARGS)
 
 	ZdCheckArgNotNull(fcinfo, 0, "target",
 					  "Name the highest patch the database already has, for example zd_baseline(300).");
+	ZdCheckNotInPatch("zd_baseline");
 	ZdCheckDeployer("adopt a database");
 	target = PG_GETARG_INT32(0);
 	CheckBaselineTarget(target);
@@ -83,19 +85,20 @@ zd_baseline(PG_FUNCTION_ARGS)
 							 target)));
 
 	values[0] = Int32GetDatum(target);
-	ret = SPI_execute_with_args("INSERT INTO " ZD_APPLIED_TABLE
-								" (number, name, checksum, applied_at, applied_by)"
-								" SELECT number, name, checksum, pg_catalog.now(), current_user"
-								" FROM " ZD_PATCHES_TABLE " WHERE number BETWEEN 1 AND $1",
-								1, types, values, NULL, false, 0);
+	values[1] = ZdCallerName();
+	ret = ZdCatalogExecute("INSERT INTO " ZD_APPLIED_TABLE
+						   " (number, name, checksum, applied_at, applied_by)"
+						   " SELECT number, name, checksum, pg_catalog.now(), $2"
+						   " FROM " ZD_PATCHES_TABLE " WHERE number BETWEEN 1 AND $1",
+						   2, types, values, NULL, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != (uint64) target)
 		elog(ERROR, "could not record the adopted patches: %s", SPI_result_code_string(ret));
-	ret = SPI_execute_with_args("INSERT INTO " ZD_HISTORY_TABLE
-								" (number, name, direction, checksum, started_at, duration, attempts, outcome)"
-								" SELECT number, name, 'build', checksum, pg_catalog.now(), '0'::interval, 0, 'adopted'"
-								" FROM " ZD_PATCHES_TABLE " WHERE number BETWEEN 1 AND $1"
-								" ORDER BY number",
-								1, types, values, NULL, false, 0);
+	ret = ZdCatalogExecute("INSERT INTO " ZD_HISTORY_TABLE
+						   " (number, name, direction, checksum, started_at, duration, attempts, outcome, role)"
+						   " SELECT number, name, 'build', checksum, pg_catalog.now(), '0'::interval, 0, 'adopted', $2"
+						   " FROM " ZD_PATCHES_TABLE " WHERE number BETWEEN 1 AND $1"
+						   " ORDER BY number",
+						   2, types, values, NULL, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != (uint64) target)
 		elog(ERROR, "could not record the history of the adopted patches: %s",
 			 SPI_result_code_string(ret));
@@ -111,7 +114,8 @@ count_applied(void)
 	bool		isnull;
 	int			ret;
 
-	ret = SPI_execute("SELECT count(*)::integer FROM " ZD_APPLIED_TABLE, false, 1);
+	ret = ZdCatalogExecute("SELECT count(*)::integer FROM " ZD_APPLIED_TABLE,
+						   0, NULL, NULL, NULL, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read the applied patches: %s", SPI_result_code_string(ret));
 	return DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -148,9 +152,9 @@ CheckNoDeploymentActive(void)
 {
 	int			ret;
 
-	ret = SPI_execute("SELECT id, state FROM " ZD_DEPLOYMENTS_TABLE
-					  " WHERE state IN ('queued', 'draining', 'applying') ORDER BY id LIMIT 1",
-					  false, 1);
+	ret = ZdCatalogExecute("SELECT id, state FROM " ZD_DEPLOYMENTS_TABLE
+						   " WHERE state IN ('queued', 'draining', 'applying') ORDER BY id LIMIT 1",
+						   0, NULL, NULL, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read deployments: %s", SPI_result_code_string(ret));
 	if (SPI_processed > 0)

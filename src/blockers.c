@@ -25,6 +25,7 @@
 #include "utils/lsyscache.h"
 
 #include "blockers.h"
+#include "catalog.h"
 
 static List *append_relation(List *oids, RangeVar *rv);
 static char *describe(const char *query, int nargs, Oid *types, Datum *values);
@@ -89,7 +90,7 @@ describe(const char *query, int nargs, Oid *types, Datum *values)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute_with_args(query, nargs, types, values, NULL, true, 10);
+	ret = ZdExecutePinned(query, nargs, types, values, NULL, 10);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read lock holders: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)

@@ -143,6 +143,7 @@ zd_dry_run(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	int			n = 0;
 
+	ZdCheckNotInPatch("zd_dry_run");
 	ZdCheckDeployer("run patches");
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -262,6 +263,7 @@ zd_check(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("from and to must not be NULL"),
 				 errhint("Check patches from+1 to to, for example zd_check(0, zd_version()).")));
+	ZdCheckNotInPatch("zd_check");
 	ZdCheckDeployer("run patches");
 	InitMaterializedSRF(fcinfo, 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -464,7 +466,8 @@ run_in_rolled_back_subtransaction(List *(*work) (void *), void *arg, List **rows
 		CurrentResourceOwner = oldowner;
 		*rows = partial_rows;
 		partial_rows = NIL;
-		if (*rows == NIL)
+		/* a cancel stops the whole run; it is no step's result */
+		if (*rows == NIL || edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
 			ReThrowError(edata);
 		last = llast(*rows);
 		last->error = edata;
@@ -495,13 +498,13 @@ existing_tables(void)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute("SELECT c.oid, c.oid::regclass::text FROM pg_catalog.pg_class c"
+	ret = ZdExecutePinned("SELECT c.oid, c.oid::regclass::text FROM pg_catalog.pg_class c"
 					  " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
 					  " WHERE c.relkind IN ('r', 'p', 'm', 'v', 'f')"
 					  "  AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'zerodown')"
 					  "  AND n.nspname NOT LIKE 'pg\\_toast%'"
 					  " ORDER BY 2",
-					  false, 0);
+					  0, NULL, NULL, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not list tables: %s", SPI_result_code_string(ret));
 	elems = palloc(sizeof(Datum) * (SPI_processed + 1));
@@ -529,14 +532,14 @@ own_locks(TableSet *tables)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT l.relation, array_position(ARRAY["
+	ret = ZdExecutePinned("SELECT l.relation, array_position(ARRAY["
 								"  'AccessShareLock', 'RowShareLock', 'RowExclusiveLock',"
 								"  'ShareUpdateExclusiveLock', 'ShareLock', 'ShareRowExclusiveLock',"
 								"  'ExclusiveLock', 'AccessExclusiveLock'], l.mode)"
 								" FROM pg_catalog.pg_locks l"
 								" WHERE l.pid = pg_catalog.pg_backend_pid() AND l.granted"
 								"  AND l.locktype = 'relation' AND l.relation = ANY ($1)",
-								1, types, values, NULL, false, 0);
+								1, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read own locks: %s", SPI_result_code_string(ret));
 	for (i = 0; i < SPI_processed; i++)
@@ -621,7 +624,7 @@ fingerprint(void)
 	uint64		i;
 	int			ret;
 
-	ret = SPI_execute(ZD_FINGERPRINT_QUERY, false, 0);
+	ret = ZdExecutePinned(ZD_FINGERPRINT_QUERY, 0, NULL, NULL, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the schema fingerprint: %s",
 			 SPI_result_code_string(ret));

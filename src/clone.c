@@ -11,7 +11,12 @@
  * search_path = target, pg_catalog, where the unqualified names mean the
  * copies.  That is how defaults using the schema's sequences, foreign keys
  * between its tables and views over its tables and views come to point at
- * the copies.
+ * the copies.  Both run in the same order, so a name means in the copy what
+ * it meant in the source: a table named "text" makes pg_catalog's text come
+ * out as pg_catalog.text.  The source may hold no function, operator or
+ * type of its own (they are refused before anything is created), and the
+ * queries that generate the DDL name every function and type of pg_catalog
+ * with its schema, so nothing of the source's can stand in for them.
  *
  * Order: schema, sequences, tables, data (INSERT ... SELECT, every table
  * from one snapshot, so that the copies are consistent with each other),
@@ -33,8 +38,10 @@
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
 
 #include "catalog.h"
@@ -97,15 +104,15 @@ static inline char *CheckName(FunctionCallInfo fcinfo, int arg, const char *what
 
 /* the schema itself */
 static const char *const q_schema =
-"SELECT format('CREATE SCHEMA %I', $2::text), format('%I', $2::text), 'schema'";
+"SELECT pg_catalog.format('CREATE SCHEMA %I', $2::pg_catalog.text), pg_catalog.format('%I', $2::pg_catalog.text), 'schema'";
 
 /* sequences, but identity ones: the table creates those */
 static const char *const q_sequences =
-"SELECT format('CREATE %sSEQUENCE %I AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s',"
+"SELECT pg_catalog.format('CREATE %sSEQUENCE %I AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s',"
 "        CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED ' ELSE '' END, c.relname,"
 "        pg_catalog.format_type(s.seqtypid, NULL), s.seqincrement, s.seqmin, s.seqmax,"
 "        s.seqstart, s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END),"
-"       format('%I.%I', $2::text, c.relname), 'sequence'"
+"       pg_catalog.format('%I.%I', $2::pg_catalog.text, c.relname), 'sequence'"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid"
 " WHERE c.relnamespace = $1 AND c.relkind = 'S'"
 "   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend d"
@@ -115,17 +122,17 @@ static const char *const q_sequences =
 
 /* tables: columns with types, collations, identity, generation, defaults, NOT NULL */
 static const char *const q_tables =
-"SELECT format('CREATE %sTABLE %I (%s)%s',"
+"SELECT pg_catalog.format('CREATE %sTABLE %I (%s)%s',"
 "        CASE c.relpersistence WHEN 'u' THEN 'UNLOGGED ' ELSE '' END, c.relname,"
-"        coalesce((SELECT string_agg(format('%I %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod))"
+"        coalesce((SELECT pg_catalog.string_agg(pg_catalog.format('%I %s', a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod))"
 "          || CASE WHEN a.attcollation <> t.typcollation THEN"
-"               (SELECT format(' COLLATE %I.%I', cn.nspname, co.collname)"
+"               (SELECT pg_catalog.format(' COLLATE %I.%I', cn.nspname, co.collname)"
 "                  FROM pg_catalog.pg_collation co"
 "                  JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace"
 "                 WHERE co.oid = a.attcollation)"
 "             ELSE '' END"
 "          || CASE WHEN a.attidentity IN ('a', 'd') THEN"
-"               (SELECT format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s)',"
+"               (SELECT pg_catalog.format(' GENERATED %s AS IDENTITY (SEQUENCE NAME %I INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s CACHE %s %s)',"
 "                       CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, sc.relname,"
 "                       s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache,"
 "                       CASE WHEN s.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END)"
@@ -137,7 +144,7 @@ static const char *const q_tables =
 "                   AND d.refobjid = c.oid AND d.refobjsubid = a.attnum AND d.deptype = 'i')"
 "             ELSE '' END"
 "          || CASE WHEN a.attgenerated = 's' THEN"
-"               format(' GENERATED ALWAYS AS (%s) STORED', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
+"               pg_catalog.format(' GENERATED ALWAYS AS (%s) STORED', pg_catalog.pg_get_expr(ad.adbin, ad.adrelid))"
 "             WHEN ad.adbin IS NOT NULL THEN ' DEFAULT ' || pg_catalog.pg_get_expr(ad.adbin, ad.adrelid)"
 "             ELSE '' END"
 "          || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END,"
@@ -147,21 +154,21 @@ static const char *const q_tables =
 "            LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum"
 "           WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), ''),"
 "        CASE WHEN c.reloptions IS NOT NULL"
-"             THEN format(' WITH (%s)', pg_catalog.array_to_string(c.reloptions, ', ')) ELSE '' END),"
-"       format('%I.%I', $2::text, c.relname), 'table'"
+"             THEN pg_catalog.format(' WITH (%s)', pg_catalog.array_to_string(c.reloptions, ', ')) ELSE '' END),"
+"       pg_catalog.format('%I.%I', $2::pg_catalog.text, c.relname), 'table'"
 "  FROM pg_catalog.pg_class c"
 " WHERE c.relnamespace = $1 AND c.relkind = 'r'"
 " ORDER BY c.oid";
 
 /* the rows, with identity values kept */
 static const char *const q_data =
-"SELECT format('INSERT INTO %I.%I (%s) %sSELECT %s FROM ONLY %I.%I',"
-"        $2::text, c.relname, x.cols, CASE WHEN x.always THEN 'OVERRIDING SYSTEM VALUE ' ELSE '' END,"
-"        x.cols, $3::text, c.relname),"
-"       format('%I.%I', $2::text, c.relname), 'rows'"
+"SELECT pg_catalog.format('INSERT INTO %I.%I (%s) %sSELECT %s FROM ONLY %I.%I',"
+"        $2::pg_catalog.text, c.relname, x.cols, CASE WHEN x.always THEN 'OVERRIDING SYSTEM VALUE ' ELSE '' END,"
+"        x.cols, $3::pg_catalog.text, c.relname),"
+"       pg_catalog.format('%I.%I', $2::pg_catalog.text, c.relname), 'rows'"
 "  FROM pg_catalog.pg_class c,"
-"       LATERAL (SELECT string_agg(format('%I', a.attname), ', ' ORDER BY a.attnum) AS cols,"
-"                       bool_or(a.attidentity = 'a') AS always"
+"       LATERAL (SELECT pg_catalog.string_agg(pg_catalog.format('%I', a.attname), ', ' ORDER BY a.attnum) AS cols,"
+"                       pg_catalog.bool_or(a.attidentity = 'a') AS always"
 "                  FROM pg_catalog.pg_attribute a"
 "                 WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped"
 "                   AND a.attgenerated = '') x"
@@ -170,9 +177,9 @@ static const char *const q_data =
 
 /* primary keys, unique, exclusion and check constraints */
 static const char *const q_constraints =
-"SELECT format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.relname, k.conname,"
+"SELECT pg_catalog.format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.relname, k.conname,"
 "              pg_catalog.pg_get_constraintdef(k.oid, true)),"
-"       format('%I on %I.%I', k.conname, $2::text, c.relname),"
+"       pg_catalog.format('%I on %I.%I', k.conname, $2::pg_catalog.text, c.relname),"
 "       CASE k.contype WHEN 'p' THEN 'primary key' WHEN 'u' THEN 'unique constraint'"
 "            WHEN 'x' THEN 'exclusion constraint' ELSE 'check constraint' END"
 "  FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid"
@@ -181,12 +188,12 @@ static const char *const q_constraints =
 
 /* per-column statistics targets, storage, compression and options; replica identity */
 static const char *const q_column_options =
-"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET STATISTICS %s', c.relname, a.attname, a.attstattarget), NULL, NULL"
+"SELECT pg_catalog.format('ALTER TABLE %I ALTER COLUMN %I SET STATISTICS %s', c.relname, a.attname, a.attstattarget), NULL, NULL"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
 " WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
 "   AND a.attstattarget >= 0"
 " UNION ALL "
-"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET STORAGE %s', c.relname, a.attname,"
+"SELECT pg_catalog.format('ALTER TABLE %I ALTER COLUMN %I SET STORAGE %s', c.relname, a.attname,"
 "              CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL'"
 "                   WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END), NULL, NULL"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
@@ -194,22 +201,22 @@ static const char *const q_column_options =
 " WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
 "   AND a.attstorage <> t.typstorage"
 " UNION ALL "
-"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET COMPRESSION %s', c.relname, a.attname,"
+"SELECT pg_catalog.format('ALTER TABLE %I ALTER COLUMN %I SET COMPRESSION %s', c.relname, a.attname,"
 "              CASE a.attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END), NULL, NULL"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid"
 " WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
 "   AND a.attcompression <> ''"
 " UNION ALL "
-"SELECT format('ALTER TABLE %I ALTER COLUMN %I SET (%s)', c.relname, a.attname, o.options), NULL, NULL"
+"SELECT pg_catalog.format('ALTER TABLE %I ALTER COLUMN %I SET (%s)', c.relname, a.attname, o.options), NULL, NULL"
 "  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid,"
-"       LATERAL (SELECT string_agg(x, ', ') AS options FROM pg_catalog.unnest(a.attoptions) x"
+"       LATERAL (SELECT pg_catalog.string_agg(x, ', ') AS options FROM pg_catalog.unnest(a.attoptions) x"
 "                 WHERE pg_catalog.split_part(x, '=', 1) IN ('n_distinct', 'n_distinct_inherited')) o"
 " WHERE c.relnamespace = $1 AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped"
 "   AND o.options IS NOT NULL"
 " UNION ALL "
-"SELECT format('ALTER TABLE %I REPLICA IDENTITY %s', c.relname,"
+"SELECT pg_catalog.format('ALTER TABLE %I REPLICA IDENTITY %s', c.relname,"
 "              CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL'"
-"                   ELSE (SELECT format('USING INDEX %I', ic.relname)"
+"                   ELSE (SELECT pg_catalog.format('USING INDEX %I', ic.relname)"
 "                           FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
 "                          WHERE i.indrelid = c.oid AND i.indisreplident) END), NULL, NULL"
 "  FROM pg_catalog.pg_class c"
@@ -217,8 +224,8 @@ static const char *const q_column_options =
 
 /* sequence values, read after the data was copied so they are never behind it */
 static const char *const q_sequence_values =
-"SELECT format('SELECT pg_catalog.setval(%L::pg_catalog.regclass, last_value, is_called) FROM %I.%I',"
-"              format('%I.%I', $2::text, c.relname), $3::text, c.relname),"
+"SELECT pg_catalog.format('SELECT pg_catalog.setval(%L::pg_catalog.regclass, last_value, is_called) FROM %I.%I',"
+"              pg_catalog.format('%I.%I', $2::pg_catalog.text, c.relname), $3::pg_catalog.text, c.relname),"
 "       NULL, NULL"
 "  FROM pg_catalog.pg_class c"
 " WHERE c.relnamespace = $1 AND c.relkind = 'S' AND NOT $4"
@@ -226,7 +233,7 @@ static const char *const q_sequence_values =
 
 /* serial columns own their sequences */
 static const char *const q_sequence_owners =
-"SELECT format('ALTER SEQUENCE %I OWNED BY %I.%I', s.relname, t.relname, a.attname), NULL, NULL"
+"SELECT pg_catalog.format('ALTER SEQUENCE %I OWNED BY %I.%I', s.relname, t.relname, a.attname), NULL, NULL"
 "  FROM pg_catalog.pg_class s"
 "  JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 "   AND d.objid = s.oid AND d.deptype = 'a'"
@@ -237,9 +244,9 @@ static const char *const q_sequence_owners =
 " ORDER BY s.oid";
 
 static const char *const q_foreign_keys =
-"SELECT format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.relname, k.conname,"
+"SELECT pg_catalog.format('ALTER TABLE %I ADD CONSTRAINT %I %s', c.relname, k.conname,"
 "              pg_catalog.pg_get_constraintdef(k.oid, true)),"
-"       format('%I on %I.%I', k.conname, $2::text, c.relname), 'foreign key'"
+"       pg_catalog.format('%I on %I.%I', k.conname, $2::pg_catalog.text, c.relname), 'foreign key'"
 "  FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_class c ON c.oid = k.conrelid"
 " WHERE c.relnamespace = $1 AND c.relkind = 'r' AND k.contype = 'f'"
 " ORDER BY c.oid, k.oid";
@@ -260,24 +267,24 @@ static const char *const q_views =
 "  UNION ALL"
 "  SELECT u.view, depth.level + 1 FROM uses u JOIN depth ON u.used = depth.view"
 "), ordered AS ("
-"  SELECT view, max(level) AS level FROM depth GROUP BY view"
+"  SELECT view, pg_catalog.max(level) AS level FROM depth GROUP BY view"
 ")"
-"SELECT CASE c.relkind WHEN 'v' THEN format('CREATE VIEW %I%s AS %s', c.relname, x.opts, x.def)"
-"       ELSE format('CREATE MATERIALIZED VIEW %I%s AS %s WITH %sDATA', c.relname, x.opts, x.def,"
+"SELECT CASE c.relkind WHEN 'v' THEN pg_catalog.format('CREATE VIEW %I%s AS %s', c.relname, x.opts, x.def)"
+"       ELSE pg_catalog.format('CREATE MATERIALIZED VIEW %I%s AS %s WITH %sDATA', c.relname, x.opts, x.def,"
 "                   CASE WHEN c.relispopulated AND NOT $4 THEN '' ELSE 'NO ' END) END,"
-"       format('%I.%I', $2::text, c.relname),"
+"       pg_catalog.format('%I.%I', $2::pg_catalog.text, c.relname),"
 "       CASE c.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END"
 "  FROM ordered o JOIN pg_catalog.pg_class c ON c.oid = o.view,"
 "       LATERAL (SELECT pg_catalog.rtrim(pg_catalog.pg_get_viewdef(c.oid, true), E'; \\n') AS def,"
 "                       CASE WHEN c.reloptions IS NOT NULL"
-"                            THEN format(' WITH (%s)', pg_catalog.array_to_string(c.reloptions, ', '))"
+"                            THEN pg_catalog.format(' WITH (%s)', pg_catalog.array_to_string(c.reloptions, ', '))"
 "                            ELSE '' END AS opts) x"
 " ORDER BY o.level, c.oid";
 
 /* indexes that no constraint made, on tables and materialized views */
 static const char *const q_indexes =
 "SELECT pg_catalog.pg_get_indexdef(i.indexrelid, 0, true),"
-"       format('%I.%I', $2::text, ic.relname), 'index'"
+"       pg_catalog.format('%I.%I', $2::pg_catalog.text, ic.relname), 'index'"
 "  FROM pg_catalog.pg_index i"
 "  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"
 "  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
@@ -286,61 +293,73 @@ static const char *const q_indexes =
 "                    WHERE k.conrelid = c.oid AND k.conindid = i.indexrelid"
 "                      AND k.contype IN ('p', 'u', 'x'))"
 " UNION ALL "
-"SELECT format('ALTER %s %I CLUSTER ON %I', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,"
+"SELECT pg_catalog.format('ALTER %s %I CLUSTER ON %I', CASE c.relkind WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END,"
 "              c.relname, ic.relname), NULL, NULL"
 "  FROM pg_catalog.pg_index i"
 "  JOIN pg_catalog.pg_class c ON c.oid = i.indrelid"
 "  JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid"
 " WHERE c.relnamespace = $1 AND c.relkind IN ('r', 'm') AND i.indisclustered";
 
-/* triggers, created after the data so they do not fire on it, and their state */
+/*
+ * triggers, created after the data so they do not fire on it, and their
+ * state; never zerodown's dual-write triggers: a copy is no part of an
+ * expansion, and its triggers would write the production tables
+ */
 static const char *const q_triggers =
 "SELECT pg_catalog.pg_get_triggerdef(g.oid, true),"
-"       format('%I on %I.%I', g.tgname, $2::text, c.relname), 'trigger'"
+"       pg_catalog.format('%I on %I.%I', g.tgname, $2::pg_catalog.text, c.relname), 'trigger'"
 "  FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid"
 " WHERE c.relnamespace = $1 AND NOT g.tgisinternal"
+"   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend x"
+"                    WHERE x.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND x.objid = g.tgfoid"
+"                      AND x.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND x.deptype = 'e'"
+"                      AND x.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'zerodown'))"
 " UNION ALL "
-"SELECT format('ALTER TABLE %I %s TRIGGER %I', c.relname,"
+"SELECT pg_catalog.format('ALTER TABLE %I %s TRIGGER %I', c.relname,"
 "              CASE g.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA'"
 "                   ELSE 'ENABLE ALWAYS' END, g.tgname), NULL, NULL"
 "  FROM pg_catalog.pg_trigger g JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid"
 " WHERE c.relnamespace = $1 AND NOT g.tgisinternal AND g.tgenabled <> 'O'"
-"   AND c.relkind = 'r'";
+"   AND c.relkind = 'r'"
+"   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend x"
+"                    WHERE x.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND x.objid = g.tgfoid"
+"                      AND x.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND x.deptype = 'e'"
+"                      AND x.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'zerodown'))";
 
 /* row level security and its policies */
 static const char *const q_policies =
-"SELECT format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', c.relname), NULL, NULL"
+"SELECT pg_catalog.format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', c.relname), NULL, NULL"
 "  FROM pg_catalog.pg_class c WHERE c.relnamespace = $1 AND c.relkind = 'r' AND c.relrowsecurity"
 " UNION ALL "
-"SELECT format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', c.relname), NULL, NULL"
+"SELECT pg_catalog.format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', c.relname), NULL, NULL"
 "  FROM pg_catalog.pg_class c WHERE c.relnamespace = $1 AND c.relkind = 'r' AND c.relforcerowsecurity"
 " UNION ALL "
-"SELECT format('CREATE POLICY %I ON %I AS %s FOR %s TO %s%s%s', p.polname, c.relname,"
+"SELECT pg_catalog.format('CREATE POLICY %I ON %I AS %s FOR %s TO %s%s%s', p.polname, c.relname,"
 "              CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END,"
 "              CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'"
 "                   WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,"
-"              (SELECT string_agg(CASE WHEN r = 0 THEN 'PUBLIC'"
+"              (SELECT pg_catalog.string_agg(CASE WHEN r = 0 THEN 'PUBLIC'"
 "                                      ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(r)) END, ', ')"
 "                 FROM pg_catalog.unnest(p.polroles) r),"
 "              CASE WHEN p.polqual IS NOT NULL"
-"                   THEN format(' USING (%s)', pg_catalog.pg_get_expr(p.polqual, p.polrelid)) ELSE '' END,"
+"                   THEN pg_catalog.format(' USING (%s)', pg_catalog.pg_get_expr(p.polqual, p.polrelid)) ELSE '' END,"
 "              CASE WHEN p.polwithcheck IS NOT NULL"
-"                   THEN format(' WITH CHECK (%s)', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)) ELSE '' END),"
-"       format('%I on %I.%I', p.polname, $2::text, c.relname), 'policy'"
+"                   THEN pg_catalog.format(' WITH CHECK (%s)', pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid)) ELSE '' END),"
+"       pg_catalog.format('%I on %I.%I', p.polname, $2::pg_catalog.text, c.relname), 'policy'"
 "  FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid"
 " WHERE c.relnamespace = $1";
 
 /* comments on the schema, relations, columns, constraints, triggers, policies */
 static const char *const q_comments =
-"SELECT format('COMMENT ON SCHEMA %I IS %L', $2::text, d.description), NULL, NULL"
+"SELECT pg_catalog.format('COMMENT ON SCHEMA %I IS %L', $2::pg_catalog.text, d.description), NULL, NULL"
 "  FROM pg_catalog.pg_description d"
 " WHERE d.classoid = 'pg_catalog.pg_namespace'::pg_catalog.regclass AND d.objoid = $1"
 " UNION ALL "
 "SELECT CASE WHEN d.objsubid = 0 THEN"
-"         format('COMMENT ON %s %I IS %L',"
+"         pg_catalog.format('COMMENT ON %s %I IS %L',"
 "                CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW'"
 "                     WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END, c.relname, d.description)"
-"       ELSE format('COMMENT ON COLUMN %I.%I IS %L', c.relname, a.attname, d.description) END,"
+"       ELSE pg_catalog.format('COMMENT ON COLUMN %I.%I IS %L', c.relname, a.attname, d.description) END,"
 "       NULL, NULL"
 "  FROM pg_catalog.pg_description d"
 "  JOIN pg_catalog.pg_class c ON d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objoid = c.oid"
@@ -348,19 +367,23 @@ static const char *const q_comments =
 " WHERE c.relnamespace = $1 AND c.relkind IN ('r', 'v', 'm', 'S', 'i')"
 "   AND (d.objsubid = 0 OR NOT a.attisdropped)"
 " UNION ALL "
-"SELECT format('COMMENT ON CONSTRAINT %I ON %I IS %L', k.conname, c.relname, d.description), NULL, NULL"
+"SELECT pg_catalog.format('COMMENT ON CONSTRAINT %I ON %I IS %L', k.conname, c.relname, d.description), NULL, NULL"
 "  FROM pg_catalog.pg_description d"
 "  JOIN pg_catalog.pg_constraint k ON d.classoid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objoid = k.oid"
 "  JOIN pg_catalog.pg_class c ON c.oid = k.conrelid"
 " WHERE c.relnamespace = $1"
 " UNION ALL "
-"SELECT format('COMMENT ON TRIGGER %I ON %I IS %L', g.tgname, c.relname, d.description), NULL, NULL"
+"SELECT pg_catalog.format('COMMENT ON TRIGGER %I ON %I IS %L', g.tgname, c.relname, d.description), NULL, NULL"
 "  FROM pg_catalog.pg_description d"
 "  JOIN pg_catalog.pg_trigger g ON d.classoid = 'pg_catalog.pg_trigger'::pg_catalog.regclass AND d.objoid = g.oid"
 "  JOIN pg_catalog.pg_class c ON c.oid = g.tgrelid"
 " WHERE c.relnamespace = $1 AND NOT g.tgisinternal"
+"   AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend x"
+"                    WHERE x.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass AND x.objid = g.tgfoid"
+"                      AND x.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass AND x.deptype = 'e'"
+"                      AND x.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'zerodown'))"
 " UNION ALL "
-"SELECT format('COMMENT ON POLICY %I ON %I IS %L', p.polname, c.relname, d.description), NULL, NULL"
+"SELECT pg_catalog.format('COMMENT ON POLICY %I ON %I IS %L', p.polname, c.relname, d.description), NULL, NULL"
 "  FROM pg_catalog.pg_description d"
 "  JOIN pg_catalog.pg_policy p ON d.classoid = 'pg_catalog.pg_policy'::pg_catalog.regclass AND d.objoid = p.oid"
 "  JOIN pg_catalog.pg_class c ON c.oid = p.polrelid"
@@ -368,20 +391,20 @@ static const char *const q_comments =
 
 /* privileges granted to others than the owner: schema, relations, columns */
 static const char *const q_grants =
-"SELECT format('GRANT %s ON SCHEMA %I TO %s%s', x.privilege_type, $2::text,"
+"SELECT pg_catalog.format('GRANT %s ON SCHEMA %I TO %s%s', x.privilege_type, $2::pg_catalog.text,"
 "              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
 "              CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), NULL, NULL"
 "  FROM pg_catalog.pg_namespace n, LATERAL pg_catalog.aclexplode(n.nspacl) x"
 " WHERE n.oid = $1 AND x.grantee <> n.nspowner"
 " UNION ALL "
-"SELECT format('GRANT %s ON %s %I TO %s%s', x.privilege_type,"
+"SELECT pg_catalog.format('GRANT %s ON %s %I TO %s%s', x.privilege_type,"
 "              CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'TABLE' END, c.relname,"
 "              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
 "              CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), NULL, NULL"
 "  FROM pg_catalog.pg_class c, LATERAL pg_catalog.aclexplode(c.relacl) x"
 " WHERE c.relnamespace = $1 AND c.relkind IN ('r', 'v', 'm', 'S') AND x.grantee <> c.relowner"
 " UNION ALL "
-"SELECT format('GRANT %s (%I) ON TABLE %I TO %s%s', x.privilege_type, a.attname, c.relname,"
+"SELECT pg_catalog.format('GRANT %s (%I) ON TABLE %I TO %s%s', x.privilege_type, a.attname, c.relname,"
 "              CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(x.grantee)) END,"
 "              CASE WHEN x.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END), NULL, NULL"
 "  FROM pg_catalog.pg_class c"
@@ -391,7 +414,7 @@ static const char *const q_grants =
 
 /* the source's owners, where they differ from the cloning role */
 static const char *const q_owners =
-"SELECT format('ALTER %s %I OWNER TO %I',"
+"SELECT pg_catalog.format('ALTER %s %I OWNER TO %I',"
 "              CASE c.relkind WHEN 'r' THEN 'TABLE' WHEN 'v' THEN 'VIEW'"
 "                   WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'SEQUENCE' END,"
 "              c.relname, pg_catalog.pg_get_userbyid(c.relowner)), NULL, NULL"
@@ -403,33 +426,33 @@ static const char *const q_owners =
 "                      AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 "                      AND d.deptype IN ('a', 'i') AND c.relkind = 'S')"
 " UNION ALL "
-"SELECT format('ALTER SCHEMA %I OWNER TO %I', $2::text, pg_catalog.pg_get_userbyid(n.nspowner)), NULL, NULL"
+"SELECT pg_catalog.format('ALTER SCHEMA %I OWNER TO %I', $2::pg_catalog.text, pg_catalog.pg_get_userbyid(n.nspowner)), NULL, NULL"
 "  FROM pg_catalog.pg_namespace n"
 " WHERE n.oid = $1 AND n.nspowner <> (SELECT oid FROM pg_catalog.pg_roles WHERE rolname = current_user)";
 
 /* what the copy cannot make: one line each */
 static const char *const q_uncopyable =
 "SELECT what FROM ("
-"  SELECT format('%s %I.%I', CASE c.relkind WHEN 'p' THEN 'partitioned table'"
-"                WHEN 'f' THEN 'foreign table' ELSE 'composite type' END, $3::text, c.relname) AS what"
+"  SELECT pg_catalog.format('%s %I.%I', CASE c.relkind WHEN 'p' THEN 'partitioned table'"
+"                WHEN 'f' THEN 'foreign table' ELSE 'composite type' END, $3::pg_catalog.text, c.relname) AS what"
 "    FROM pg_catalog.pg_class c WHERE c.relnamespace = $1 AND c.relkind IN ('p', 'f', 'c')"
 "  UNION ALL"
-"  SELECT format('partition %I.%I of %s', $3::text, c.relname, i.inhparent::pg_catalog.regclass)"
+"  SELECT pg_catalog.format('partition %I.%I of %s', $3::pg_catalog.text, c.relname, i.inhparent::pg_catalog.regclass)"
 "    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid"
 "   WHERE c.relnamespace = $1 AND c.relispartition AND c.relkind IN ('r', 'f')"
 "  UNION ALL"
-"  SELECT format('table %I.%I (inherits from %s)', $3::text, c.relname, i.inhparent::pg_catalog.regclass)"
+"  SELECT pg_catalog.format('table %I.%I (inherits from %s)', $3::pg_catalog.text, c.relname, i.inhparent::pg_catalog.regclass)"
 "    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid"
 "   WHERE c.relnamespace = $1 AND NOT c.relispartition AND c.relkind = 'r'"
 "  UNION ALL"
-"  SELECT format('typed table %I.%I (of type %s)', $3::text, c.relname, c.reloftype::pg_catalog.regtype)"
+"  SELECT pg_catalog.format('typed table %I.%I (of type %s)', $3::pg_catalog.text, c.relname, c.reloftype::pg_catalog.regtype)"
 "    FROM pg_catalog.pg_class c WHERE c.relnamespace = $1 AND c.reloftype <> 0"
 "  UNION ALL"
-"  SELECT format('%s %s', CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'"
+"  SELECT pg_catalog.format('%s %s', CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate'"
 "                WHEN 'w' THEN 'window function' ELSE 'function' END, p.oid::pg_catalog.regprocedure)"
 "    FROM pg_catalog.pg_proc p WHERE p.pronamespace = $1"
 "  UNION ALL"
-"  SELECT format('%s (%s)', pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0),"
+"  SELECT pg_catalog.format('%s (%s)', pg_catalog.pg_describe_object('pg_catalog.pg_type'::pg_catalog.regclass, t.oid, 0),"
 "                CASE t.typtype WHEN 'e' THEN 'enum' WHEN 'd' THEN 'domain' WHEN 'r' THEN 'range'"
 "                     WHEN 'p' THEN 'pseudo-type' ELSE 'base type' END)"
 "    FROM pg_catalog.pg_type t"
@@ -449,11 +472,11 @@ static const char *const q_uncopyable =
 "    UNION ALL SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass, oid FROM pg_catalog.pg_statistic_ext WHERE stxnamespace = $1"
 "  ) o"
 "  UNION ALL"
-"  SELECT format('rule %I on %I.%I', r.rulename, $3::text, c.relname)"
+"  SELECT pg_catalog.format('rule %I on %I.%I', r.rulename, $3::pg_catalog.text, c.relname)"
 "    FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class"
 "   WHERE c.relnamespace = $1 AND r.rulename <> '_RETURN'"
 "  UNION ALL"
-"  SELECT format('sequence %I.%I (owned by column %I of %s, outside the schema)', $3::text, s.relname,"
+"  SELECT pg_catalog.format('sequence %I.%I (owned by column %I of %s, outside the schema)', $3::pg_catalog.text, s.relname,"
 "                a.attname, t.oid::pg_catalog.regclass)"
 "    FROM pg_catalog.pg_class s"
 "    JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
@@ -463,19 +486,19 @@ static const char *const q_uncopyable =
 "    JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid"
 "   WHERE s.relnamespace = $1 AND s.relkind = 'S' AND t.relnamespace <> $1"
 "  UNION ALL"
-"  SELECT format('%s (member of extension %I)', pg_catalog.pg_describe_object(d.classid, d.objid, 0), e.extname)"
+"  SELECT pg_catalog.format('%s (member of extension %I)', pg_catalog.pg_describe_object(d.classid, d.objid, 0), e.extname)"
 "    FROM pg_catalog.pg_depend d JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid"
 "    JOIN pg_catalog.pg_class c ON c.oid = d.objid"
 "   WHERE d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass"
 "     AND d.refclassid = 'pg_catalog.pg_extension'::pg_catalog.regclass"
 "     AND d.deptype = 'e' AND c.relnamespace = $1"
 "  UNION ALL"
-"  SELECT format('table %I.%I (member of publication %I)', $3::text, c.relname, p.pubname)"
+"  SELECT pg_catalog.format('table %I.%I (member of publication %I)', $3::pg_catalog.text, c.relname, p.pubname)"
 "    FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid"
 "    JOIN pg_catalog.pg_class c ON c.oid = r.prrelid"
 "   WHERE c.relnamespace = $1"
 "  UNION ALL"
-"  SELECT format('schema %I (member of publication %I)', $3::text, p.pubname)"
+"  SELECT pg_catalog.format('schema %I (member of publication %I)', $3::pg_catalog.text, p.pubname)"
 "    FROM pg_catalog.pg_publication_namespace pn JOIN pg_catalog.pg_publication p ON p.oid = pn.pnpubid"
 "   WHERE pn.pnnspid = $1"
 ") x ORDER BY what";
@@ -577,14 +600,26 @@ lock_source(Clone *clone)
 {
 	Oid			types[1] = {OIDOID};
 	Datum		values[1];
+	List	   *relids = NIL;
+	List	   *denied = NIL;
+	ListCell   *lc;
 	uint64		i;
 	int			ret;
 
+	if (pg_namespace_aclcheck(clone->source_oid, GetUserId(), ACL_USAGE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for schema \"%s\"", clone->source),
+				 errdetail("Copying a schema reads every relation in it."),
+				 errhint("The schema's owner can run: GRANT USAGE ON SCHEMA %s TO %s;",
+						 quote_identifier(clone->source),
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+
 	values[0] = ObjectIdGetDatum(clone->source_oid);
-	ret = SPI_execute_with_args("SELECT oid FROM pg_catalog.pg_class"
-								" WHERE relnamespace = $1 AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
-								" ORDER BY oid",
-								1, types, values, NULL, false, 0);
+	ret = ZdExecutePinned("SELECT oid FROM pg_catalog.pg_class"
+						  " WHERE relnamespace = $1 AND relkind IN ('r', 'p', 'v', 'm', 'S', 'f')"
+						  " ORDER BY oid",
+						  1, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not list the relations of schema \"%s\": %s",
 			 clone->source, SPI_result_code_string(ret));
@@ -592,10 +627,31 @@ lock_source(Clone *clone)
 	{
 		bool		isnull;
 
-		LockRelationOid(DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
-													   SPI_tuptable->tupdesc, 1, &isnull)),
-						AccessShareLock);
+		relids = lappend_oid(relids, DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+																	SPI_tuptable->tupdesc,
+																	1, &isnull)));
 	}
+
+	/* every privilege first: no relation is locked that cannot be read */
+	foreach(lc, relids)
+	{
+		Oid			relid = lfirst_oid(lc);
+
+		if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			denied = lappend(denied, quote_qualified_identifier(clone->source,
+																 get_rel_name(relid)));
+	}
+	if (denied != NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to copy schema \"%s\": %d %s cannot be read",
+						clone->source, list_length(denied),
+						list_length(denied) == 1 ? "relation" : "relations"),
+				 errdetail("Nothing was created or locked. Relations without the SELECT privilege:\n%s",
+						   ZdJoinLines(denied, ZD_MAX_LISTED)),
+				 errhint("Run it as a role that may read the whole schema, or have their owners grant SELECT on them.")));
+	foreach(lc, relids)
+		LockRelationOid(lfirst_oid(lc), AccessShareLock);
 }
 
 /* everything the copy would miss, in one error, before anything is created */
@@ -611,7 +667,7 @@ check_uncopyable(Clone *clone)
 	values[0] = ObjectIdGetDatum(clone->source_oid);
 	values[1] = CStringGetTextDatum(clone->target);
 	values[2] = CStringGetTextDatum(clone->source);
-	ret = SPI_execute_with_args(q_uncopyable, 3, types, values, NULL, false, 0);
+	ret = ZdExecutePinned(q_uncopyable, 3, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not check schema \"%s\": %s", clone->source,
 			 SPI_result_code_string(ret));

@@ -28,6 +28,7 @@
 #include "executor/spi.h"
 #include "utils/builtins.h"
 
+#include "catalog.h"
 #include "contracts.h"
 #include "expand.h"
 #include "zerodown.h"
@@ -49,10 +50,10 @@ ZdRecordExpansionPatch(int64 id, bool contracted)
 		return;
 	values[0] = Int64GetDatum(id);
 	values[1] = Int32GetDatum(ZdCurrentPatch);
-	ret = SPI_execute_with_args(contracted ?
-								"UPDATE " ZD_EXPANSIONS_TABLE " SET contracted_by_patch = $2 WHERE id = $1" :
-								"UPDATE " ZD_EXPANSIONS_TABLE " SET expanded_by_patch = $2 WHERE id = $1",
-								2, types, values, NULL, false, 0);
+	ret = ZdCatalogExecute(contracted ?
+						   "UPDATE " ZD_EXPANSIONS_TABLE " SET contracted_by_patch = $2 WHERE id = $1" :
+						   "UPDATE " ZD_EXPANSIONS_TABLE " SET expanded_by_patch = $2 WHERE id = $1",
+						   2, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record the patch of expansion " INT64_FORMAT ": %s",
 			 id, SPI_result_code_string(ret));
@@ -71,7 +72,7 @@ ZdContractBelow(int from, int to, int *number)
 	bool		isnull;
 	int			ret;
 
-	ret = SPI_execute_with_args("SELECT p.number,"
+	ret = ZdCatalogExecute("SELECT p.number,"
 								"  CASE WHEN e.contracted_by_patch IS NOT NULL"
 								"   THEN pg_catalog.format('Patch %s \"%s\" contracted expansion %s of %s (%s)',"
 								"    p.number, p.name, e.id, e.table_name, pg_catalog.array_to_string(e.old_columns, ', '))"
@@ -85,7 +86,7 @@ ZdContractBelow(int from, int to, int *number)
 								"  AND (e.contracted_by_patch BETWEEN $1 AND $2"
 								"       OR e.contracted_by_patch IS NULL AND e.expanded_by_patch BETWEEN $1 AND $2)"
 								" ORDER BY 1 DESC, e.id DESC LIMIT 1",
-								2, types, values, NULL, false, 1);
+								2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown expansions: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)

@@ -24,6 +24,7 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "deploy.h"
@@ -68,13 +69,14 @@ deploy_xact_callback(XactEvent event, void *arg)
 Datum
 zd_deploy(PG_FUNCTION_ARGS)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		values[1];
+	Oid			types[2] = {INT4OID, NAMEOID};
+	Datum		values[2];
 	ZdPlan	   *plan;
 	bool		isnull;
 	int64		id;
 	int			ret;
 
+	ZdCheckNotInPatch("zd_deploy");
 	ZdCheckDeployer("deploy");
 	ZdCheckPreloaded("zd_deploy");
 	CheckWorkerDatabase();
@@ -83,10 +85,11 @@ zd_deploy(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	plan = ZdMakePlan(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0), PG_ARGISNULL(0));
 	values[0] = Int32GetDatum(plan->target);
-	ret = SPI_execute_with_args("INSERT INTO " ZD_DEPLOYMENTS_TABLE " (target, from_version)"
-								" VALUES ($1, (SELECT coalesce(max(number), 0) FROM " ZD_APPLIED_TABLE "))"
-								" RETURNING id",
-								1, types, values, NULL, false, 1);
+	values[1] = ZdCallerName();
+	ret = ZdCatalogExecute("INSERT INTO " ZD_DEPLOYMENTS_TABLE " (target, from_version, requested_by)"
+						   " VALUES ($1, (SELECT coalesce(max(number), 0) FROM " ZD_APPLIED_TABLE "), $2)"
+						   " RETURNING id",
+						   2, types, values, NULL, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not queue deployment: %s", SPI_result_code_string(ret));
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -111,6 +114,7 @@ zd_deploy_wait(PG_FUNCTION_ARGS)
 
 	ZdCheckNotNull(fcinfo, 0, "id");
 	timeout_ms = ZdTimeoutArg(fcinfo, 1);
+	ZdCheckNotInPatch("zd_deploy_wait");
 	ZdCheckPreloaded("zd_deploy_wait");
 	CheckNotHoldingGate();
 	CheckNoTransactionAhead(PG_GETARG_INT64(0));
@@ -127,9 +131,9 @@ zd_deploy_wait(PG_FUNCTION_ARGS)
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		ret = SPI_execute_with_args("SELECT state, xmin FROM " ZD_DEPLOYMENTS_TABLE
-									" WHERE id = $1",
-									1, types, values, NULL, false, 1);
+		ret = ZdCatalogExecute("SELECT state, xmin FROM " ZD_DEPLOYMENTS_TABLE
+							   " WHERE id = $1",
+							   1, types, values, NULL, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not read deployment: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 0)
@@ -173,21 +177,22 @@ zd_deploy_cancel(PG_FUNCTION_ARGS)
 	int			ret;
 
 	ZdCheckNotNull(fcinfo, 0, "id");
+	ZdCheckNotInPatch("zd_deploy_cancel");
 	ZdCheckDeployer("cancel deployments");
 	values[0] = PG_GETARG_DATUM(0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("UPDATE " ZD_DEPLOYMENTS_TABLE
-								" SET state = 'cancelled', finished_at = now()"
-								" WHERE id = $1 AND state = 'queued'"
-								" RETURNING pg_catalog.pg_notify('" ZD_NOTIFY_CHANNEL "', id || ' cancelled')",
-								1, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("UPDATE " ZD_DEPLOYMENTS_TABLE
+						   " SET state = 'cancelled', finished_at = now()"
+						   " WHERE id = $1 AND state = 'queued'"
+						   " RETURNING pg_catalog.pg_notify('" ZD_NOTIFY_CHANNEL "', id || ' cancelled')",
+						   1, types, values, NULL, 1);
 	if (ret != SPI_OK_UPDATE_RETURNING)
 		elog(ERROR, "could not cancel deployment: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 0)
 	{
-		ret = SPI_execute_with_args("SELECT state FROM " ZD_DEPLOYMENTS_TABLE " WHERE id = $1",
-									1, types, values, NULL, false, 1);
+		ret = ZdCatalogExecute("SELECT state FROM " ZD_DEPLOYMENTS_TABLE " WHERE id = $1",
+							   1, types, values, NULL, 1);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not read deployment: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 0)
@@ -253,7 +258,7 @@ CheckNoTransactionAhead(int64 id)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args("SELECT p.number FROM " ZD_DEPLOYMENTS_TABLE " d"
+	ret = ZdCatalogExecute("SELECT p.number FROM " ZD_DEPLOYMENTS_TABLE " d"
 								" JOIN " ZD_PATCHES_TABLE " p ON"
 								"  (p.number > coalesce(d.to_version, d.from_version)"
 								"   AND p.number <= d.target AND NOT p.build_transactional)"
@@ -261,7 +266,7 @@ CheckNoTransactionAhead(int64 id)
 								"   AND p.number > d.target AND NOT p.rollback_transactional)"
 								" WHERE d.id = $1 AND d.state IN ('queued', 'draining', 'applying')"
 								" ORDER BY p.number LIMIT 1",
-								1, types, values, NULL, false, 1);
+								1, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read deployment: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)

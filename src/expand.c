@@ -30,7 +30,9 @@
 #include "access/relation.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/catalog.h"
 #include "catalog/indexing.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_constraint.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
@@ -60,6 +62,7 @@
 #include "catalog.h"
 #include "contracts.h"
 #include "expand.h"
+#include "publish.h"
 #include "trigger.h"
 #include "zerodown.h"
 
@@ -101,6 +104,10 @@ typedef struct LockRequest
 static ErrorData *try_lock(Oid relid, LOCKMODE mode);
 static void lock_relation(void *arg);
 static void check_table(Relation rel, const char *role);
+static void CheckExpansionRow(ZdExpansion *e);
+static const char *privilege_name(AclMode mode);
+static Oid	rel_owner(Oid relid);
+static void report_inconsistent(ZdExpansion *e, const char *detail);
 static void check_not_in_active(Oid relid, List *columns);
 static char *read_watermark(Oid relid, const char *key);
 static int64 record_expansion(bool column, Oid relid, const char *target,
@@ -124,7 +131,12 @@ static void check_table_statements(Relation parent, Relation child,
 								   const char *child_key,
 								   const char *child_pk, List *parent_cols,
 								   List *child_cols);
-static void check_owner_may(Relation rel, Relation other, AclMode modes);
+static void check_writers_may(Relation rel, Relation other, AclMode modes);
+static void role_may(Oid role, Relation other, AclMode modes, List **missing,
+					 char **first);
+static bool public_may(Relation other, AclMode mode);
+static AclItem *acl_items(Acl *acl);
+static bool list_member_text(List *list, const char *text);
 static void check_statement(const char *sql, int nargs, Oid *types);
 static void drop_triggers(Oid relid, List *triggers);
 static void drop_columns(Oid relid, List *columns);
@@ -148,7 +160,8 @@ CheckColumnName(const char *name)
 	if (name[0] == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a column name must not be empty")));
+				 errmsg("a column name must not be empty"),
+				 errhint("Name the new column, for example 'email_normalized'.")));
 	if (strlen(name) >= NAMEDATALEN)
 		ereport(ERROR,
 				(errcode(ERRCODE_NAME_TOO_LONG),
@@ -170,7 +183,8 @@ CheckDistinct(List *names, const char *what)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("column \"%s\" appears twice among the %s",
-								(char *) lfirst(a), what)));
+								(char *) lfirst(a), what),
+						 errhint("Name each column once.")));
 		}
 	}
 }
@@ -277,6 +291,7 @@ expand_columns(FunctionCallInfo fcinfo, Oid relid, List *old_names,
 		elog(ERROR, "SPI_connect failed");
 
 	/* the lock first: everything checked below stays true until commit */
+	ZdCheckTableAccess(relid, ZD_TABLE_OWNER, "expand");
 	ZdLockRelationRetry(relid, AccessExclusiveLock, "expand it");
 	rel = relation_open(relid, NoLock);
 	check_table(rel, "expand");
@@ -303,12 +318,19 @@ expand_columns(FunctionCallInfo fcinfo, Oid relid, List *old_names,
 					 errmsg("column \"%s\" of relation \"%s\" already exists",
 							new->name, RelationGetRelationName(rel)),
 					 errhint("Choose another name for the new column.")));
-		parseTypeString(lfirst(lc2), &new->typid, &new->typmod, false);
+		parseTypeString(lfirst(lc2), &new->typid, &new->typmod, true);
+		if (!OidIsValid(new->typid))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("type \"%s\" of new column \"%s\" does not exist",
+							(char *) lfirst(lc2), new->name),
+					 errhint("Write the type as SQL does, for example 'text' or 'numeric(10,2)'; a type of a schema that is not on the search_path is named with its schema.")));
 		if (get_typtype(new->typid) == TYPTYPE_PSEUDO)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_TABLE_DEFINITION),
 					 errmsg("column \"%s\" cannot be of type %s", new->name,
-							format_type_be(new->typid))));
+							format_type_be(new->typid)),
+					 errhint("Give the new column a type a table column can have.")));
 		new->type = format_type_with_typemod(new->typid, new->typmod);
 		news = lappend(news, new);
 	}
@@ -461,12 +483,15 @@ zd_expand_table(PG_FUNCTION_ARGS)
 	if (parent_id == child_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("parent and child must be two different tables")));
+				 errmsg("parent and child must be two different tables"),
+				 errhint("The child is the new table the parent's columns move to.")));
 
 	ZdCheckDeployer("expand a table");
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
+	ZdCheckTableAccess(parent_id, ACL_TRIGGER, "expand");
+	ZdCheckTableAccess(child_id, ACL_TRIGGER, "expand");
 	ZdLockRelationRetry(parent_id, ShareRowExclusiveLock, "expand it");
 	ZdLockRelationRetry(child_id, ShareRowExclusiveLock, "expand it");
 	parent = relation_open(parent_id, NoLock);
@@ -515,8 +540,9 @@ zd_expand_table(PG_FUNCTION_ARGS)
 	check_not_in_active(child_id, child_cols);
 	filled = list_concat_copy(child_cols, list_make1(child_key));
 	check_child_insertable(child, filled);
-	check_owner_may(parent, child, ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE);
-	check_owner_may(child, parent, ACL_SELECT | ACL_UPDATE);
+	check_writers_may(parent, child, ACL_SELECT | ACL_INSERT | ACL_UPDATE | ACL_DELETE);
+	check_writers_may(child, parent, ACL_SELECT | ACL_UPDATE);
+	check_writers_may(child, child, ACL_SELECT);
 	check_table_statements(parent, child, parent_key, child_key, child_pk,
 						   parent_cols, child_cols);
 	check_child_index(child, child_key_attnum, child_key, child_pk);
@@ -612,6 +638,9 @@ zd_contract(PG_FUNCTION_ARGS)
 						 quote_literal_cstr(e->table_name),
 						 quote_literal_cstr(e->target))));
 
+	ZdCheckTableAccess(e->relid, ZD_TABLE_OWNER, "contract an expansion of");
+	if (!e->column)
+		ZdCheckTableAccess(e->child, ZD_TABLE_OWNER, "contract an expansion of");
 	ZdLockRelationRetry(e->relid, AccessExclusiveLock, "contract it");
 	if (!e->column)
 		ZdLockRelationRetry(e->child, AccessExclusiveLock, "contract it");
@@ -648,6 +677,9 @@ zd_abort(PG_FUNCTION_ARGS)
 
 	e = ZdFindExpansion(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)),
 						"abort", true);
+	ZdCheckTableAccess(e->relid, ZD_TABLE_OWNER, "abort an expansion of");
+	if (!e->column)
+		ZdCheckTableAccess(e->child, ZD_TABLE_OWNER, "abort an expansion of");
 	ZdLockRelationRetry(e->relid, AccessExclusiveLock, "abort the expansion");
 	if (!e->column)
 		ZdLockRelationRetry(e->child, AccessExclusiveLock, "abort the expansion");
@@ -683,7 +715,7 @@ ZdFindExpansion(Oid relid, const char *target, const char *action, bool lock)
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = CStringGetTextDatum(target);
-	ret = SPI_execute_with_args(lock ?
+	ret = ZdCatalogExecute(lock ?
 								"SELECT id, kind, relid::oid, table_name, target, child::oid, child_name,"
 								" old_columns, new_columns, key_column, child_key, child_pk, triggers,"
 								" child_triggers, watermark, state, last_key, rows_done, rows_total"
@@ -696,7 +728,7 @@ ZdFindExpansion(Oid relid, const char *target, const char *action, bool lock)
 								" FROM " ZD_EXPANSIONS_TABLE
 								" WHERE relid = $1::regclass AND (target = $2 OR $2 = ANY (new_columns) OR child::text = $2 OR child_name = $2)"
 								" ORDER BY state IN ('expanded', 'backfilled') DESC, id DESC LIMIT 1",
-								2, types, values, NULL, false, 1);
+								2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown expansions: %s",
 			 SPI_result_code_string(ret));
@@ -733,8 +765,16 @@ ZdFindExpansion(Oid relid, const char *target, const char *action, bool lock)
 	d = SPI_getbinval(tuple, desc, 19, &isnull);
 	e->rows_total_known = !isnull;
 	e->rows_total = isnull ? 0 : DatumGetInt64(d);
+	CheckExpansionRow(e);
 	if (e->key_column != NULL)
-		e->key_type = get_atttype(e->relid, get_attnum(e->relid, e->key_column));
+	{
+		AttrNumber	attnum = get_attnum(e->relid, e->key_column);
+
+		if (attnum == InvalidAttrNumber)
+			report_inconsistent(e, psprintf("Its key column \"%s\" is not a column of %s.",
+											e->key_column, ZdQualifiedName(e->relid)));
+		e->key_type = get_atttype(e->relid, attnum);
+	}
 
 	if (strcmp(e->state, "contracted") == 0)
 		ereport(ERROR,
@@ -765,8 +805,11 @@ ZdLockRelationRetry(Oid relid, LOCKMODE mode, const char *action)
 
 	for (attempt = 1;; attempt++)
 	{
-		ErrorData  *edata = try_lock(relid, mode);
+		ErrorData  *edata;
 		int			delay;
+
+		CHECK_FOR_INTERRUPTS();
+		edata = try_lock(relid, mode);
 
 		if (edata == NULL)
 			break;
@@ -819,6 +862,136 @@ lock_relation(void *arg)
 	LockRelationOid(request->relid, request->mode);
 }
 
+/*
+ * A table zerodown is about to lock for the caller, named by an argument or
+ * by a row of zerodown.expansions: it must exist, be a table of the
+ * application (never a system catalog), and the caller must hold the
+ * privilege the operation needs (ZD_TABLE_OWNER: be its owner), all checked
+ * before any lock is requested, as PostgreSQL's own commands do.
+ */
+void
+ZdCheckTableAccess(Oid relid, AclMode mode, const char *action)
+{
+	char		relkind = get_rel_relkind(relid);
+	Oid			nspid;
+	AclResult	result;
+
+	if (relkind == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Name an existing table.")));
+	nspid = get_rel_namespace(relid);
+	if (IsCatalogRelationOid(relid) || IsCatalogNamespace(nspid) ||
+		IsToastNamespace(nspid))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s %s: it is a system catalog", action, ZdQualifiedName(relid)),
+				 errhint("zerodown expands, backfills and contracts the application's own tables.")));
+	if (nspid == get_namespace_oid(ZD_SCHEMA, true))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("cannot %s %s: it is one of zerodown's own tables", action, ZdQualifiedName(relid)),
+				 errhint("zerodown expands, backfills and contracts the application's own tables.")));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("cannot %s \"%s\": it is not a table", action, get_rel_name(relid)),
+				 errhint("Only plain and partitioned tables can be expanded.")));
+	if (mode == ZD_TABLE_OWNER)
+		result = pg_class_ownercheck(relid, GetUserId()) ? ACLCHECK_OK : ACLCHECK_NOT_OWNER;
+	else
+		result = pg_class_aclcheck(relid, GetUserId(), mode);
+	if (result == ACLCHECK_OK)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to %s table %s", action, ZdQualifiedName(relid)),
+			 mode == ZD_TABLE_OWNER ?
+			 errdetail("Only the owner of the table, role \"%s\", may %s it.",
+					   GetUserNameFromId(rel_owner(relid), false), action) :
+			 errdetail("Role \"%s\" needs the %s privilege on it.",
+					   GetUserNameFromId(GetUserId(), false), privilege_name(mode)),
+			 mode == ZD_TABLE_OWNER ?
+			 errhint("Run it as the table's owner, or as a member of role \"%s\".",
+					 GetUserNameFromId(rel_owner(relid), false)) :
+			 errhint("The table's owner can run: GRANT %s ON %s TO %s;", privilege_name(mode),
+					 ZdQualifiedName(relid),
+					 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+}
+
+static Oid
+rel_owner(Oid relid)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
+}
+
+static const char *
+privilege_name(AclMode mode)
+{
+	switch (mode)
+	{
+		case ACL_SELECT:
+			return "SELECT";
+		case ACL_INSERT:
+			return "INSERT";
+		case ACL_UPDATE:
+			return "UPDATE";
+		case ACL_DELETE:
+			return "DELETE";
+		case ACL_TRIGGER:
+			return "TRIGGER";
+		default:
+			return "required";
+	}
+}
+
+/*
+ * A row of zerodown.expansions that its functions could not have written
+ * (a superuser's UPDATE, a partial restore): refuse it with a clear error,
+ * before anything reads a NULL where it expects a name.
+ */
+static void
+CheckExpansionRow(ZdExpansion *e)
+{
+	ListCell   *lc;
+
+	if (e->triggers == NIL)
+		report_inconsistent(e, pstrdup("It names no trigger."));
+	foreach(lc, list_concat_copy(list_concat_copy(e->old_columns, e->new_columns),
+								 list_concat_copy(e->triggers, e->child_triggers)))
+		if (lfirst(lc) == NULL)
+			report_inconsistent(e, pstrdup("A column or trigger name in it is NULL."));
+	if (e->old_columns == NIL || e->new_columns == NIL)
+		report_inconsistent(e, pstrdup("It names no old or no new column."));
+	if (!e->column &&
+		(!OidIsValid(e->child) || e->child_key == NULL || e->child_pk == NULL ||
+		 e->key_column == NULL || e->child_triggers == NIL ||
+		 list_length(e->old_columns) != list_length(e->new_columns)))
+		report_inconsistent(e, pstrdup("A table expansion needs its child, its keys, its child's trigger and as many child columns as parent columns."));
+	if (strcmp(e->state, "expanded") != 0 && strcmp(e->state, "backfilled") != 0 &&
+		strcmp(e->state, "contracted") != 0 && strcmp(e->state, "aborted") != 0)
+		report_inconsistent(e, psprintf("Its state \"%s\" is unknown.", e->state));
+}
+
+static void
+report_inconsistent(ZdExpansion *e, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("expansion " INT64_FORMAT " of %s is inconsistent in zerodown.expansions",
+					e->id, ZdQualifiedName(e->relid)),
+			 errdetail("%s Nothing was changed.", detail),
+			 errhint("zerodown's catalog was changed outside its functions. Compare the row with the table's triggers and columns, and have a superuser correct it or drop the triggers by hand.")));
+}
+
 /* schema.table, each part quoted when it needs to be */
 char *
 ZdQualifiedName(Oid relid)
@@ -855,13 +1028,13 @@ check_not_in_active(Oid relid, List *columns)
 
 	values[0] = ObjectIdGetDatum(relid);
 	values[1] = list_text_array(columns);
-	ret = SPI_execute_with_args("SELECT id, c FROM " ZD_EXPANSIONS_TABLE " e,"
+	ret = ZdCatalogExecute("SELECT id, c FROM " ZD_EXPANSIONS_TABLE " e,"
 								" unnest(CASE WHEN e.relid = $1::regclass THEN e.old_columns || e.new_columns"
 								"             WHEN e.child = $1::regclass THEN e.new_columns END) c"
 								" WHERE (e.relid = $1::regclass OR e.child = $1::regclass)"
 								" AND e.state IN ('expanded', 'backfilled')"
 								" AND c = ANY ($2) ORDER BY id LIMIT 1",
-								2, types, values, NULL, false, 1);
+								2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read zerodown expansions: %s",
 			 SPI_result_code_string(ret));
@@ -934,11 +1107,11 @@ record_expansion(bool column, Oid relid, const char *target, Oid child,
 				 const char *child_pk, List *triggers, List *child_triggers,
 				 const char *watermark)
 {
-	Oid			argtypes[17] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, OIDOID, TEXTOID,
+	Oid			argtypes[18] = {TEXTOID, OIDOID, TEXTOID, TEXTOID, OIDOID, TEXTOID,
 	TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID, TEXTARRAYOID,
-	TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID};
-	Datum		values[17];
-	char		nulls[17];
+	TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, TEXTARRAYOID, TEXTOID, NAMEOID};
+	Datum		values[18];
+	char		nulls[18];
 	bool		empty = key != NULL && watermark == NULL;
 	bool		isnull;
 	int64		id;
@@ -972,21 +1145,22 @@ record_expansion(bool column, Oid relid, const char *target, Oid child,
 	nulls[15] = child_triggers ? ' ' : 'n';
 	values[16] = watermark ? CStringGetTextDatum(watermark) : (Datum) 0;
 	nulls[16] = watermark ? ' ' : 'n';
+	values[17] = ZdCallerName();
 
-	ret = SPI_execute_with_args(empty ?
+	ret = ZdCatalogExecute(empty ?
 								"INSERT INTO " ZD_EXPANSIONS_TABLE
 								" (kind, relid, table_name, target, child, child_name, old_columns, new_columns,"
 								"  new_types, up, down, key_column, child_key, child_pk, triggers, child_triggers,"
-								"  watermark, state, rows_total, backfilled_at)"
+								"  watermark, state, rows_total, backfilled_at, expanded_by)"
 								" VALUES ($1, $2::regclass, $3, $4, $5::regclass, $6, $7, $8, $9, $10, $11, $12, $13,"
-								"  $14, $15, $16, $17, 'backfilled', 0, now()) RETURNING id" :
+								"  $14, $15, $16, $17, 'backfilled', 0, now(), $18) RETURNING id" :
 								"INSERT INTO " ZD_EXPANSIONS_TABLE
 								" (kind, relid, table_name, target, child, child_name, old_columns, new_columns,"
 								"  new_types, up, down, key_column, child_key, child_pk, triggers, child_triggers,"
-								"  watermark)"
+								"  watermark, expanded_by)"
 								" VALUES ($1, $2::regclass, $3, $4, $5::regclass, $6, $7, $8, $9, $10, $11, $12, $13,"
-								"  $14, $15, $16, $17) RETURNING id",
-								17, argtypes, values, nulls, false, 1);
+								"  $14, $15, $16, $17, $18) RETURNING id",
+								18, argtypes, values, nulls, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not record the expansion: %s",
 			 SPI_result_code_string(ret));
@@ -1190,35 +1364,137 @@ check_table_statements(Relation parent, Relation child, const char *parent_key,
 }
 
 /*
- * A trigger's statements run as the owner of its table: that owner must
- * have each privilege in modes on the other table.
+ * The triggers' statements run as the role that writes: a mirrored write
+ * gives it no privilege it did not have.  Every role that may write rel
+ * (its owner, and each grantee of INSERT, UPDATE or DELETE on it, PUBLIC
+ * included) must therefore hold each privilege in modes on other, or its
+ * writes would fail once the triggers are in: refused now, with the GRANTs
+ * that are missing.  Column privileges are not looked at: a role that
+ * writes only some columns and may not write the other table gets a
+ * permission error at its first write, never more rights.
  */
 static void
-check_owner_may(Relation rel, Relation other, AclMode modes)
+check_writers_may(Relation rel, Relation other, AclMode modes)
+{
+	Oid			relid = RelationGetRelid(rel);
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Datum		datum;
+	bool		isnull;
+	Acl		   *acl;
+	AclItem    *items;
+	List	   *missing = NIL;
+	char	   *first = NULL;
+	int			i;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	acl = isnull ? acldefault(OBJECT_TABLE, rel->rd_rel->relowner) : DatumGetAclPCopy(datum);
+	ReleaseSysCache(tuple);
+
+	role_may(rel->rd_rel->relowner, other, modes, &missing, &first);
+	items = acl_items(acl);
+	for (i = 0; i < ACL_NUM(acl); i++)
+	{
+		if ((ACLITEM_GET_PRIVS(items[i]) & (ACL_INSERT | ACL_UPDATE | ACL_DELETE)) == 0)
+			continue;
+		role_may(items[i].ai_grantee, other, modes, &missing, &first);
+	}
+	if (missing == NIL)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 rel == other ?
+			 errmsg("%s may write %s but not read it, which the dual-write trigger on %s does for it",
+					first, ZdQualifiedName(relid), ZdQualifiedName(relid)) :
+			 errmsg("%s may write %s but not %s, which the dual-write trigger on %s writes for it",
+					first, ZdQualifiedName(relid), ZdQualifiedName(RelationGetRelid(other)),
+					ZdQualifiedName(relid)),
+			 errdetail("The triggers run their statements as the role that writes, never as another role, so each role that writes %s needs these privileges on %s:\n%s",
+					   ZdQualifiedName(relid), ZdQualifiedName(RelationGetRelid(other)),
+					   ZdJoinLines(missing, 50)),
+			 errhint("Grant them, or revoke the role's write privileges on %s, and expand again.",
+					 ZdQualifiedName(relid))));
+}
+
+/* is the string in the list of strings? */
+static bool
+list_member_text(List *list, const char *text)
+{
+	ListCell   *lc;
+
+	foreach(lc, list)
+		if (strcmp(lfirst(lc), text) == 0)
+			return true;
+	return false;
+}
+
+/* the privileges in modes that role (or PUBLIC) lacks on other */
+static void
+role_may(Oid role, Relation other, AclMode modes, List **missing, char **first)
 {
 	static const AclMode each[] = {ACL_SELECT, ACL_INSERT, ACL_UPDATE, ACL_DELETE};
-	static const char *const names[] = {"SELECT", "INSERT", "UPDATE", "DELETE"};
-	Oid			owner = rel->rd_rel->relowner;
+	Oid			otherid = RelationGetRelid(other);
+	const char *who = role == ACL_ID_PUBLIC ? "PUBLIC" :
+		quote_identifier(GetUserNameFromId(role, false));
 	int			i;
 
 	for (i = 0; i < (int) lengthof(each); i++)
 	{
-		if ((modes & each[i]) == 0 ||
-			pg_class_aclcheck(RelationGetRelid(other), owner, each[i]) == ACLCHECK_OK)
+		char	   *line;
+		bool		may;
+
+		if ((modes & each[i]) == 0)
 			continue;
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("role \"%s\", the owner of %s, may not %s %s",
-						GetUserNameFromId(owner, false),
-						ZdQualifiedName(RelationGetRelid(rel)), names[i],
-						ZdQualifiedName(RelationGetRelid(other))),
-				 errdetail("The dual-write trigger on %s writes %s as that role.",
-						   ZdQualifiedName(RelationGetRelid(rel)),
-						   ZdQualifiedName(RelationGetRelid(other))),
-				 errhint("GRANT %s ON %s TO %s;", names[i],
-						 ZdQualifiedName(RelationGetRelid(other)),
-						 quote_identifier(GetUserNameFromId(owner, false)))));
+		if (role == ACL_ID_PUBLIC)
+			may = public_may(other, each[i]);
+		else
+			may = pg_class_aclcheck(otherid, role, each[i]) == ACLCHECK_OK;
+		if (may)
+			continue;
+		line = psprintf("GRANT %s ON %s TO %s;", privilege_name(each[i]),
+						ZdQualifiedName(otherid), who);
+		if (!list_member_text(*missing, line))
+			*missing = lappend(*missing, line);
+		if (*first == NULL)
+			*first = role == ACL_ID_PUBLIC ? pstrdup("PUBLIC") :
+				psprintf("role \"%s\"", GetUserNameFromId(role, false));
 	}
+}
+
+/* an ACL's items (ACL_DAT, for an array that never holds NULLs) */
+static AclItem *
+acl_items(Acl *acl)
+{
+	Assert(!ARR_HASNULL(acl));
+	return (AclItem *) (((char *) acl) + ARR_OVERHEAD_NONULLS(ARR_NDIM(acl)));
+}
+
+/* does other grant mode to PUBLIC? */
+static bool
+public_may(Relation other, AclMode mode)
+{
+	HeapTuple	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(RelationGetRelid(other)));
+	Datum		datum;
+	bool		isnull;
+	bool		may = false;
+
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", RelationGetRelid(other));
+	datum = SysCacheGetAttr(RELOID, tuple, Anum_pg_class_relacl, &isnull);
+	if (!isnull)
+	{
+		Acl		   *acl = DatumGetAclP(datum);
+		AclItem    *items = acl_items(acl);
+		int			i;
+
+		for (i = 0; i < ACL_NUM(acl); i++)
+			if (items[i].ai_grantee == ACL_ID_PUBLIC &&
+				(ACLITEM_GET_PRIVS(items[i]) & mode) != 0)
+				may = true;
+	}
+	ReleaseSysCache(tuple);
+	return may;
 }
 
 /* prepare a statement only to see that it is valid */
@@ -1266,16 +1542,17 @@ drop_columns(Oid relid, List *columns)
 static void
 set_state(int64 id, const char *state)
 {
-	Oid			types[2] = {INT8OID, TEXTOID};
-	Datum		values[2];
+	Oid			types[3] = {INT8OID, TEXTOID, NAMEOID};
+	Datum		values[3];
 	int			ret;
 
 	values[0] = Int64GetDatum(id);
 	values[1] = CStringGetTextDatum(state);
-	ret = SPI_execute_with_args("UPDATE " ZD_EXPANSIONS_TABLE
-								" SET state = $2, finished_at = now(), finished_by = current_user"
-								" WHERE id = $1",
-								2, types, values, NULL, false, 0);
+	values[2] = ZdCallerName();
+	ret = ZdCatalogExecute("UPDATE " ZD_EXPANSIONS_TABLE
+						   " SET state = $2, finished_at = now(), finished_by = $3"
+						   " WHERE id = $1",
+						   3, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record expansion " INT64_FORMAT " as %s: %s",
 			 id, state, SPI_result_code_string(ret));
@@ -1328,18 +1605,21 @@ argument_list(FunctionCallInfo fcinfo, int arg, const char *name)
 	if (PG_ARGISNULL(arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
+				 errmsg("%s must not be NULL", name),
+				 errhint("Pass an array of column names or expressions, one per column.")));
 	items = text_array_list(PG_GETARG_DATUM(arg));
 	if (items == NIL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s must not be empty", name)));
+				 errmsg("%s must not be empty", name),
+				 errhint("Pass at least one element.")));
 	foreach(lc, items)
 	{
 		if (lfirst(lc) == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("%s must not contain NULL", name)));
+					 errmsg("%s must not contain NULL", name),
+					 errhint("Give every element a value.")));
 	}
 	return items;
 }

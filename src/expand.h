@@ -9,6 +9,7 @@
 #ifndef ZERODOWN_EXPAND_H
 #define ZERODOWN_EXPAND_H
 
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
@@ -49,6 +50,10 @@ typedef struct ZdExpansion
 
 extern ZdExpansion *ZdFindExpansion(Oid relid, const char *target,
 									const char *action, bool lock);
+/* ZdCheckTableAccess: the caller must own the table */
+#define ZD_TABLE_OWNER			((AclMode) 0)
+
+extern void ZdCheckTableAccess(Oid relid, AclMode mode, const char *action);
 extern void ZdLockRelationRetry(Oid relid, LOCKMODE mode, const char *action);
 extern char *ZdQualifiedName(Oid relid);
 extern char *ZdPrimaryKeyColumn(Relation rel, Oid *keytype);

@@ -49,12 +49,16 @@
 #include "storage/lock.h"
 #include "storage/lwlock.h"
 #include "storage/proc.h"
+#include "mb/pg_wchar.h"
 #include "storage/procarray.h"
 #include "tcop/utility.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "gate.h"
@@ -80,7 +84,9 @@ static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static void gate_tag(LOCKTAG *tag);
 static void gate_acquire(LOCKMODE mode, bool session, int timeout_ms,
 						 const char *who);
-static void managed_enter(void);
+static void managed_enter(bool settings_only);
+static bool may_run_job(void);
+static inline void CheckMayRunJob(const char *what);
 static void gate_ExecutorStart(QueryDesc *queryDesc, int eflags);
 static void gate_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								bool readOnlyTree, ProcessUtilityContext context,
@@ -190,14 +196,23 @@ set_safe_waiter(bool waiting)
 
 /*
  * zerodown.managed: the first statement of each top-level transaction takes
- * the gate shared until the transaction ends.
+ * the gate shared until the transaction ends.  Only members of
+ * zerodown_job may hold the gate (a job that holds it makes deployments
+ * wait, then fail): another role's statements are refused, but for the
+ * SET, RESET and SHOW that let it turn the setting off.
  */
 static void
-managed_enter(void)
+managed_enter(bool settings_only)
 {
 	if (!zerodown_managed || managed_lock_held || job_depth > 0 ||
 		gate_closed_by_me || IsParallelWorker() || !IsTransactionState())
 		return;
+	if (!may_run_job())
+	{
+		if (settings_only)
+			return;
+		CheckMayRunJob("With zerodown.managed = on, each transaction");
+	}
 	managed_lock_held = true;
 	if (managed_enter_fast())
 		return;
@@ -263,7 +278,7 @@ managed_leave_fast(void)
 static void
 gate_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	managed_enter();
+	managed_enter(false);
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
@@ -277,7 +292,8 @@ gate_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 					DestReceiver *dest, QueryCompletion *qc)
 {
 	if (!IsA(pstmt->utilityStmt, TransactionStmt))
-		managed_enter();
+		managed_enter(IsA(pstmt->utilityStmt, VariableSetStmt) ||
+					  IsA(pstmt->utilityStmt, VariableShowStmt));
 	if (prev_ProcessUtility)
 		prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 							params, queryEnv, dest, qc);
@@ -316,6 +332,8 @@ zd_job_begin(PG_FUNCTION_ARGS)
 	char	   *name;
 
 	ZdCheckNotNull(fcinfo, 0, "name");
+	ZdCheckNotInPatch("zd_job_begin");
+	CheckMayRunJob("A job started with zd_job_begin");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (gate_closed_by_me)
 		ereport(ERROR,
@@ -349,6 +367,7 @@ zd_job_end(PG_FUNCTION_ARGS)
 {
 	LOCKTAG		tag;
 
+	ZdCheckNotInPatch("zd_job_end");
 	if (job_depth == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -363,6 +382,59 @@ zd_job_end(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * May the current role hold the gate as a managed job: a member of
+ * zerodown_job, or a superuser.  Before ALTER EXTENSION zerodown UPDATE
+ * has created the role (the 0.1.0 schema on this library), any role may,
+ * as in 0.1.0, so that jobs do not stop in the middle of an upgrade.
+ */
+static bool
+may_run_job(void)
+{
+	Oid			job_role;
+
+	if (superuser())
+		return true;
+	job_role = get_role_oid(ZD_JOB_ROLE, true);
+	if (!OidIsValid(job_role))
+		return true;
+	return has_privs_of_role(GetUserId(), job_role);
+}
+
+static inline void
+CheckMayRunJob(const char *what)
+{
+	if (may_run_job())
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied to run a managed job"),
+			 errdetail("%s holds the deployment gate, which makes deployments wait for it and fail after zerodown.drain_timeout; only members of role \"%s\" may hold it.",
+					   what, ZD_JOB_ROLE),
+			 errhint("A superuser can run: GRANT %s TO %s; or SET zerodown.managed = off.",
+					 ZD_JOB_ROLE, quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+}
+
+/*
+ * The check hook of zerodown.managed: a role that may not hold the gate
+ * cannot turn it on with SET (ALTER ROLE ... SET and the server's settings
+ * take effect at login, where each statement is then refused).
+ */
+bool
+ZdCheckManaged(bool *newval, void **extra, GucSource source)
+{
+	if (!*newval || source < PGC_S_INTERACTIVE || !IsTransactionState() ||
+		!IsNormalProcessingMode() || may_run_job())
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("permission denied to set zerodown.managed");
+	GUC_check_errdetail("A managed session holds the deployment gate, which makes deployments wait for it; only members of role \"%s\" may hold it.",
+						ZD_JOB_ROLE);
+	GUC_check_errhint("A superuser can run: GRANT %s TO %s;",
+					  ZD_JOB_ROLE, quote_identifier(GetUserNameFromId(GetUserId(), false)));
+	return false;
+}
+
 /* does this session hold the gate shared (a job, or a managed transaction)? */
 bool
 ZdGateHeldShared(void)
@@ -375,9 +447,13 @@ static void
 set_job_slot(const char *name)
 {
 	ZdJobSlot  *slot = ZdMyJobSlot();
+	int			len = 0;
 
 	if (slot == NULL)
 		return;
+	/* a longer name is cut on a character boundary, never inside one */
+	if (name != NULL)
+		len = pg_mbcliplen(name, strlen(name), NAMEDATALEN - 1);
 	LWLockAcquire(ZdSharedState->lock, LW_EXCLUSIVE);
 	if (name == NULL)
 		slot->pid = 0;
@@ -386,7 +462,8 @@ set_job_slot(const char *name)
 		slot->pid = MyProcPid;
 		slot->dboid = MyDatabaseId;
 		slot->since = GetCurrentTimestamp();
-		strlcpy(slot->name, name, NAMEDATALEN);
+		memcpy(slot->name, name, len);
+		slot->name[len] = '\0';
 	}
 	LWLockRelease(ZdSharedState->lock);
 }
@@ -480,7 +557,7 @@ static void
 wait_for_fast_managed(int timeout_ms)
 {
 	int			save_lock_timeout = LockTimeout;
-	int			i;
+	volatile int i;
 
 	if (ZdSharedState == NULL)
 		return;
@@ -490,9 +567,15 @@ wait_for_fast_managed(int timeout_ms)
 		VirtualTransactionId vxid;
 		uint32		state;
 
-		/* an announcement in flight settles within a few instructions */
+		/*
+		 * An announcement in flight settles within a few instructions; the
+		 * wait still answers cancel and terminate.
+		 */
 		while ((state = pg_atomic_read_u32(&slot->managed_state)) == ZD_MANAGED_ANNOUNCING)
+		{
+			CHECK_FOR_INTERRUPTS();
 			pg_spin_delay();
+		}
 		pg_read_barrier();
 		if (state != ZD_MANAGED_HELD || slot->managed_db != MyDatabaseId)
 			continue;
@@ -569,6 +652,7 @@ zd_gate_close(PG_FUNCTION_ARGS)
 {
 	int			timeout_ms = ZdTimeoutArg(fcinfo, 0);
 
+	ZdCheckNotInPatch("zd_gate_close");
 	ZdCheckDeployer("close the deployment gate");
 	ZdCheckPreloaded("zd_gate_close");
 	PG_RETURN_BOOL(ZdGateClose(timeout_ms));
@@ -580,6 +664,7 @@ zd_gate_close(PG_FUNCTION_ARGS)
 Datum
 zd_gate_open(PG_FUNCTION_ARGS)
 {
+	ZdCheckNotInPatch("zd_gate_open");
 	ZdGateOpen();
 	PG_RETURN_VOID();
 }
@@ -643,10 +728,10 @@ ZdGateJobsText(TimestampTz before)
 
 	if (!connected)
 		return result;
-	ret = SPI_execute_with_args("SELECT string_agg(format('pid %s (%s, since %s)', pid, job,"
-								" date_trunc('second', since)), '; ' ORDER BY since)"
-								" FROM zerodown.gate_jobs WHERE status = 'running' AND since < $1",
-								1, types, values, NULL, true, 1);
+	ret = ZdExecutePinned("SELECT string_agg(format('pid %s (%s, since %s)', pid, job,"
+						  " date_trunc('second', since)), '; ' ORDER BY since)"
+						  " FROM zerodown.gate_jobs WHERE status = 'running' AND since < $1",
+						  1, types, values, NULL, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 	{
 		char	   *text = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);

@@ -10,11 +10,13 @@
 #define ZERODOWN_GATE_H
 
 #include "datatype/timestamp.h"
+#include "utils/guc.h"
 
 extern void ZdGateInit(void);
 extern bool ZdGateClose(int timeout_ms);
 extern void ZdGateOpen(void);
 extern char *ZdGateJobsText(TimestampTz before);
 extern bool ZdGateHeldShared(void);
+extern bool ZdCheckManaged(bool *newval, void **extra, GucSource source);
 
 #endif							/* ZERODOWN_GATE_H */

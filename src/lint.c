@@ -273,10 +273,10 @@ has_validated_not_null_check(RangeVar *rv, const char *column)
 
 	values[0] = ObjectIdGetDatum(RangeVarGetRelid(rv, NoLock, false));
 	values[1] = CStringGetTextDatum(psprintf("CHECK ((%s IS NOT NULL))", quote_identifier(column)));
-	ret = SPI_execute_with_args("SELECT FROM pg_catalog.pg_constraint"
-								" WHERE conrelid = $1 AND contype = 'c' AND convalidated"
-								"  AND pg_catalog.pg_get_constraintdef(oid) = $2",
-								2, types, values, NULL, true, 1);
+	ret = ZdExecutePinned("SELECT FROM pg_catalog.pg_constraint"
+						  " WHERE conrelid = $1 AND contype = 'c' AND convalidated"
+						  "  AND pg_catalog.pg_get_constraintdef(oid) = $2",
+						  2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read constraints: %s", SPI_result_code_string(ret));
 	return SPI_processed > 0;

@@ -27,6 +27,7 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "common/rules.h"
@@ -73,6 +74,7 @@ zd_load(PG_FUNCTION_ARGS)
 	int			i;
 
 	ZdCheckNotNull(fcinfo, 0, "dir");
+	ZdCheckNotInPatch("zd_load");
 	ZdCheckDeployer("register patches");
 	CheckCanReadFiles();
 

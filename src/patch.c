@@ -20,6 +20,7 @@
 #include "mb/pg_wchar.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "common/rules.h"
@@ -34,7 +35,9 @@ static int	original_line(const int *linemap, int line);
 static int *map_line(int *map, int line, int original);
 static bool is_placeholder_start(char c);
 static bool is_placeholder_char(char c);
-static const char *var_value(List *vars, const char *name, int len);
+static ZdVar *find_var(List *vars, const char *name, int len);
+static const char *format_value(ZdVar *var, const char *format, int len,
+								const char *file, int line);
 static char *var_names(List *vars);
 
 /*
@@ -96,16 +99,20 @@ ZdIsNoTransaction(const char *sql)
 
 /*
  * Replace every ${name} by its value.  Placeholders are replaced everywhere
- * in the text, as Flyway and Sqitch do, and values go in as written: quoting
- * is the patch author's choice.  An unknown name is an error, raised before
- * anything runs because plans substitute every step first.
+ * in the text, as Flyway and Sqitch do.  ${name} puts the value in as
+ * written; ${name:literal} puts it in as a quoted string literal and
+ * ${name:ident} as a quoted identifier, so that a value cannot end the
+ * statement it is in.  An unknown name or format is an error, raised
+ * before anything runs because plans substitute every step first.
  *
  * *linemap gets, for each line of the result (from 1), the line of the text
  * as written, so that messages name the line in the file even when a value
- * spans several lines.
+ * spans several lines.  When used is not NULL, the variables the text uses
+ * are added to *used (once each), for the record of an applied patch.
  */
 char *
-ZdSubstitute(const char *sql, List *vars, const char *file, int **linemap)
+ZdSubstitute(const char *sql, List *vars, const char *file, int **linemap,
+			 List **used)
 {
 	StringInfoData out;
 	const char *p = sql;
@@ -123,14 +130,25 @@ ZdSubstitute(const char *sql, List *vars, const char *file, int **linemap)
 		{
 			const char *name = p + 2;
 			const char *end = name;
-			const char *value;
+			const char *format = NULL;
+			int			format_len = 0;
 
 			while (is_placeholder_char(*end))
 				end++;
-			if (*end == '}')
+			if (*end == ':')
 			{
-				value = var_value(vars, name, end - name);
-				if (value == NULL)
+				format = end + 1;
+				while (isalpha((unsigned char) format[format_len]))
+					format_len++;
+				if (format[format_len] != '}')
+					format = NULL;	/* not a placeholder: left alone */
+			}
+			if (*end == '}' || format != NULL)
+			{
+				ZdVar	   *var = find_var(vars, name, end - name);
+				const char *value;
+
+				if (var == NULL)
 					ereport(ERROR,
 							(errcode(ERRCODE_UNDEFINED_OBJECT),
 							 errmsg("unknown placeholder \"${%.*s}\" in %s",
@@ -140,11 +158,15 @@ ZdSubstitute(const char *sql, List *vars, const char *file, int **linemap)
 									   var_names(vars)),
 							 errhint("Set it with SELECT zd_set_var('%.*s', '...'), or remove it from the patch.",
 									 (int) (end - name), name)));
+				value = format_value(var, format, format_len, file,
+									 line_of_offset(sql, p - sql));
+				if (used != NULL && !list_member_ptr(*used, var))
+					*used = lappend(*used, var);
 				appendStringInfoString(&out, value);
 				for (; *value; value++)
 					if (*value == '\n')
 						map = map_line(map, ++out_line, in_line);
-				p = end + 1;
+				p = format != NULL ? format + format_len + 1 : end + 1;
 				continue;
 			}
 		}
@@ -155,6 +177,27 @@ ZdSubstitute(const char *sql, List *vars, const char *file, int **linemap)
 	}
 	*linemap = map;
 	return out.data;
+}
+
+/* a variable's value as the placeholder's format asks for it */
+static const char *
+format_value(ZdVar *var, const char *format, int len, const char *file,
+			 int line)
+{
+	if (format == NULL)
+		return var->value;
+	if (len == 7 && strncmp(format, "literal", 7) == 0)
+		return quote_literal_cstr(var->value);
+	if (len == 5 && strncmp(format, "ident", 5) == 0)
+		return quote_identifier(var->value);
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown placeholder format \"%.*s\" in \"${%s:%.*s}\" in %s",
+					len, format, var->name, len, format, file),
+			 errdetail("Line %d uses it.", line),
+			 errhint("Write ${%s} for the value as written, ${%s:literal} for a quoted string literal, or ${%s:ident} for a quoted identifier.",
+					 var->name, var->name, var->name)));
+	return NULL;				/* keep compiler quiet */
 }
 
 /* map[line] = original, growing the map (map[0] holds its size) */
@@ -184,8 +227,8 @@ is_placeholder_char(char c)
 	return isalnum((unsigned char) c) || c == '_' || c == '.';
 }
 
-static const char *
-var_value(List *vars, const char *name, int len)
+static ZdVar *
+find_var(List *vars, const char *name, int len)
 {
 	ListCell   *lc;
 
@@ -194,7 +237,7 @@ var_value(List *vars, const char *name, int len)
 		ZdVar	   *var = lfirst(lc);
 
 		if (strlen(var->name) == (size_t) len && strncmp(var->name, name, len) == 0)
-			return var->value;
+			return var;
 	}
 	return NULL;
 }

@@ -30,7 +30,7 @@ extern char *ZdChecksum(const char *name, const char *build_sql,
 						const char *rollback_sql, const char *verify_sql);
 extern bool ZdIsNoTransaction(const char *sql);
 extern char *ZdSubstitute(const char *sql, List *vars, const char *file,
-						  int **linemap);
+						  int **linemap, List **used);
 extern List *ZdSplitStatements(const char *sql, const char *file,
 							   const int *linemap, bool unwrap);
 extern const char *ZdNeedsNoTransaction(Node *parsetree);

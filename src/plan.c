@@ -14,6 +14,8 @@
  */
 #include "postgres.h"
 
+#include "utils/builtins.h"
+
 #include "contracts.h"
 #include "creation.h"
 #include "patch.h"
@@ -24,11 +26,14 @@
 bool		ZdWarnRollbackText = true;
 
 static List *split_text(const char *text, List *vars, const char *file,
-						bool transactional);
+						bool transactional, List **used);
+static ErrorData *check_rollback_text(ZdPatch *patch, List *vars, List **used);
 static inline void CheckTarget(int target, int highest);
 static inline void CheckRegistered(ZdPatch *patch, int number, int from, int to);
 static inline void CheckReversible(ZdPatch *patch, int target);
 static inline void CheckUnchanged(ZdPatch *patch);
+static inline void CheckApplied(ZdPatch *patch, int current);
+static inline void CheckIntact(ZdPatch *patch);
 
 ZdPlan *
 ZdMakePlan(int target, bool target_is_null)
@@ -62,6 +67,7 @@ ZdMakePlan(int target, bool target_is_null)
 		ZdPatch    *patch = ZdFindPatch(patches, n);
 
 		CheckRegistered(patch, n, plan->current, target);
+		CheckApplied(patch, plan->current);
 		CheckUnchanged(patch);
 		CheckReversible(patch, target);
 		plan->steps = lappend(plan->steps, ZdMakeStep(patch, true, vars));
@@ -99,6 +105,7 @@ ZdNextStep(int number, bool rollback, int *current)
 	CheckRegistered(patch, number, *current, number - (rollback ? 1 : 0));
 	if (rollback)
 	{
+		CheckApplied(patch, *current);
 		CheckUnchanged(patch);
 		CheckReversible(patch, number - 1);
 		ZdCheckNoContractBelow(number, number - 1);
@@ -158,19 +165,22 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 	ZdStep	   *step = palloc0(sizeof(ZdStep));
 	const char *text = rollback ? patch->rollback_sql : patch->build_sql;
 
+	CheckIntact(patch);
 	step->patch = patch;
 	step->rollback = rollback;
 	step->transactional = !ZdIsNoTransaction(text);
 	step->file = ZdPatchFile(patch, rollback ? "rollback" : "build");
-	step->statements = split_text(text, vars, step->file, step->transactional);
+	step->statements = split_text(text, vars, step->file, step->transactional,
+								  &step->vars_used);
 	if (!rollback && patch->verify_sql != NULL)
 	{
 		step->verify_file = ZdPatchFile(patch, "verify");
-		step->verify = split_text(patch->verify_sql, vars, step->verify_file, true);
+		step->verify = split_text(patch->verify_sql, vars, step->verify_file, true,
+								  &step->vars_used);
 	}
 	if (!rollback)
 	{
-		ErrorData  *edata = ZdCheckRollbackText(patch, vars);
+		ErrorData  *edata = check_rollback_text(patch, vars, &step->vars_used);
 
 		if (edata != NULL && ZdWarnRollbackText)
 			ereport(WARNING,
@@ -195,6 +205,13 @@ ZdMakeStep(ZdPatch *patch, bool rollback, List *vars)
 ErrorData *
 ZdCheckRollbackText(ZdPatch *patch, List *vars)
 {
+	return check_rollback_text(patch, vars, NULL);
+}
+
+/* the same, adding the placeholders the rollback uses to *used */
+static ErrorData *
+check_rollback_text(ZdPatch *patch, List *vars, List **used)
+{
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ErrorData  *volatile edata = NULL;
 
@@ -203,7 +220,7 @@ ZdCheckRollbackText(ZdPatch *patch, List *vars)
 	PG_TRY();
 	{
 		(void) split_text(patch->rollback_sql, vars, ZdPatchFile(patch, "rollback"),
-						  !ZdIsNoTransaction(patch->rollback_sql));
+						  !ZdIsNoTransaction(patch->rollback_sql), used);
 	}
 	PG_CATCH();
 	{
@@ -221,10 +238,11 @@ ZdCheckRollbackText(ZdPatch *patch, List *vars)
  * runs.
  */
 static List *
-split_text(const char *text, List *vars, const char *file, bool transactional)
+split_text(const char *text, List *vars, const char *file, bool transactional,
+		   List **used)
 {
 	int		   *linemap;
-	char	   *sql = ZdSubstitute(text, vars, file, &linemap);
+	char	   *sql = ZdSubstitute(text, vars, file, &linemap, used);
 	List	   *statements = ZdSplitStatements(sql, file, linemap, transactional);
 	ListCell   *lc;
 
@@ -286,6 +304,51 @@ CheckReversible(ZdPatch *patch, int target)
 						 patch->number)));
 }
 
+/*
+ * The patches below where the database stands are applied: a row missing
+ * from zerodown.applied (deleted by hand, or a partial restore) is an
+ * inconsistent catalog, not something to roll back.
+ */
+static inline void
+CheckApplied(ZdPatch *patch, int current)
+{
+	if (!patch->applied)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("patch %d \"%s\" is not recorded as applied, but the database stands at patch %d",
+						patch->number, patch->name, current),
+				 errdetail("zerodown.applied has no row for patch %d while it has one for patch %d: zerodown's catalog was changed outside its functions. Nothing was run.",
+						   patch->number, current),
+				 errhint("Find out from zerodown.history whether patch %d was built. A superuser can then restore its row in zerodown.applied (with the checksum the history records), or roll back the patches above it by hand.",
+						 patch->number)));
+}
+
+/*
+ * The text about to run is the text that was registered: only zd_register
+ * writes zerodown.patches, but a superuser or a restored dump can change a
+ * row behind its back, and its checksum would no longer tell.  Every step
+ * (zd_align, zd_align_each, the worker, the zd client through
+ * zd_step_statements, dry runs and checks) comes through here.
+ */
+static inline void
+CheckIntact(ZdPatch *patch)
+{
+	char	   *actual = ZdChecksum(patch->name, patch->build_sql,
+									patch->rollback_sql, patch->verify_sql);
+
+	if (strcmp(actual, patch->checksum) == 0)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("patch %d \"%s\" does not match its checksum", patch->number, patch->name),
+			 errdetail("Its text in zerodown.patches has checksum %s, but it was registered with checksum %s: the row was changed outside zd_register. Nothing was run.",
+					   actual, patch->checksum),
+			 patch->applied ?
+			 errhint("Register the text it was applied with again (zd_register, zd_load or the zd client): that rewrites the row. The applied text has checksum %s; zerodown.history records it.",
+					 patch->applied_checksum) :
+			 errhint("Register the patch again (zd_register, zd_load or the zd client): that rewrites the row from its text.")));
+}
+
 static inline void
 CheckUnchanged(ZdPatch *patch)
 {
@@ -297,4 +360,18 @@ CheckUnchanged(ZdPatch *patch)
 				 errdetail("It was applied at %s with checksum %s; its registered text now has checksum %s. Nothing was run.",
 						   patch->applied_at, patch->applied_checksum, patch->checksum),
 				 errhint("Restore the text it was applied with; applied patches are immutable. See the view zerodown.status.")));
+	if (patch->drift_var != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("patch %d \"%s\" was applied with another value of ${%s}",
+						patch->number, patch->name, patch->drift_var),
+				 patch->drift_now != NULL ?
+				 errdetail("${%s} was %s when the patch was applied and is now %s: its rollback would not undo what its build did. Nothing was run.",
+						   patch->drift_var, quote_literal_cstr(patch->drift_was),
+						   quote_literal_cstr(patch->drift_now)) :
+				 errdetail("${%s} was %s when the patch was applied and is not set now. Nothing was run.",
+						   patch->drift_var, quote_literal_cstr(patch->drift_was)),
+				 errhint("Set it back with SELECT zd_set_var(%s, %s); to roll the patch back; the values a patch was applied with are in zerodown.applied and zerodown.status.",
+						 quote_literal_cstr(patch->drift_var),
+						 quote_literal_cstr(patch->drift_was))));
 }

@@ -21,6 +21,7 @@ typedef struct ZdStep
 	List	   *statements;		/* ZdStatement *, placeholders filled */
 	char	   *verify_file;
 	List	   *verify;			/* ZdStatement *, build steps only */
+	List	   *vars_used;		/* ZdVar *: the placeholders its texts use */
 } ZdStep;
 
 /* a plan: where the database stands, where it goes, and how */

@@ -49,6 +49,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
@@ -59,6 +60,7 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
@@ -105,6 +107,17 @@ typedef struct Swap
 	TimestampTz swap_ended;
 } Swap;
 
+/* what the audits found */
+typedef struct AuditResult
+{
+	StringInfoData failures;
+	int			failed;
+	int			first_failed;
+	int64		first_rows;
+	int			running;		/* the audit running now */
+	char	   *running_sql;
+} AuditResult;
+
 /* error context while an audit is parsed or run */
 typedef struct AuditContext
 {
@@ -119,6 +132,7 @@ static void lock_publish(void);
 static List *parse_audits(ArrayType *array);
 static void audit_error_callback(void *arg);
 static void run_audits(Swap *swap);
+static void run_audit_queries(Swap *swap, AuditResult *result);
 static char *format_row(HeapTuple tuple, TupleDesc desc);
 static void check_dependents(Swap *swap, bool locked);
 static void run_swap(Swap *swap);
@@ -139,6 +153,7 @@ static inline void CheckNotExtensionSchema(const char *name, Oid nspid);
 static inline void CheckReadCommitted(const char *action);
 static inline void CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql);
 static inline void CheckKeptByPublish(const char *live, const char *keep);
+static inline void CheckMaySwap(const char *name, Oid nspid, const char *action);
 static inline int CheckGateTimeout(FunctionCallInfo fcinfo, int arg);
 
 /*
@@ -203,6 +218,10 @@ zd_publish(PG_FUNCTION_ARGS)
 		CheckKeptByPublish(swap->live, swap->keep);
 	}
 	swap->audits = PG_ARGISNULL(2) ? NIL : parse_audits(PG_GETARG_ARRAYTYPE_P(2));
+	CheckMaySwap(swap->staging, swap->staging_oid, "publish");
+	CheckMaySwap(swap->live, swap->live_oid, "publish");
+	if (OidIsValid(swap->keep_oid))
+		CheckMaySwap(swap->keep, swap->keep_oid, "publish");
 
 	/* one publish at a time; then check, audit, swap */
 	lock_publish();
@@ -248,6 +267,7 @@ zd_unpublish(PG_FUNCTION_ARGS)
 	swap->live_oid = CheckSchemaExists(swap->live, "live");
 	ZdCheckUserSchema(swap->live, swap->live_oid, "live");
 	CheckNotExtensionSchema(swap->live, swap->live_oid);
+	CheckMaySwap(swap->live, swap->live_oid, "unpublish");
 	lock_publish();
 	swap->keep = previous_schema_of(swap->live);
 	swap->keep_oid = get_namespace_oid(swap->keep, true);
@@ -260,6 +280,7 @@ zd_unpublish(PG_FUNCTION_ARGS)
 						 swap->live, ZD_PREVIOUS_SUFFIX)));
 	ZdCheckUserSchema(swap->keep, swap->keep_oid, "previous");
 	CheckNotExtensionSchema(swap->keep, swap->keep_oid);
+	CheckMaySwap(swap->keep, swap->keep_oid, "unpublish");
 
 	check_dependents(swap, false);
 	pgstat_report_activity(STATE_RUNNING,
@@ -343,30 +364,90 @@ audit_error_callback(void *arg)
 }
 
 /*
- * Run every audit, read-only, with staging first in search_path so that
- * unqualified names mean the staging tables; fail listing each audit that
- * returned rows, how many and the first ones.
+ * Run every audit with staging first in search_path, so that unqualified
+ * names mean the staging tables; fail listing each audit that returned
+ * rows, how many and the first ones.  The audits run in a subtransaction
+ * with transaction_read_only on, rolled back afterwards: an audit that
+ * calls a function that writes gets "cannot execute ... in a read-only
+ * transaction", and nothing an audit does stays.
  */
 static void
 run_audits(Swap *swap)
 {
-	StringInfoData failures;
-	ListCell   *lc;
-	int			failed = 0;
-	int			first_failed = 0;
-	int64		first_rows = 0;
-	int			nestlevel;
-	int			number = 0;
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	AuditResult result;
 
 	if (swap->audits == NIL)
 		return;
 
-	initStringInfo(&failures);
-	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path",
-							 psprintf("%s, %s", quote_identifier(swap->staging),
-									  namespace_search_path),
-							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	memset(&result, 0, sizeof(result));
+	initStringInfo(&result.failures);
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			nestlevel = NewGUCNestLevel();
+
+		(void) set_config_option("transaction_read_only", "on",
+								 PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+		(void) set_config_option("search_path",
+								 psprintf("%s, %s", quote_identifier(swap->staging),
+										  namespace_search_path),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		run_audit_queries(swap, &result);
+		AtEOXact_GUC(false, nestlevel);
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_READ_ONLY_SQL_TRANSACTION)
+			ereport(ERROR,
+					(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+					 errmsg("audit %d of %d tried to change data: %s", result.running,
+							list_length(swap->audits), edata->message),
+					 errdetail("Audit %d: %s", result.running,
+							   ZdAbbreviate(result.running_sql, 200)),
+					 errhint("An audit only reads: it runs read-only, and what it did was undone. Nothing was published.")));
+		ReThrowError(edata);
+	}
+	PG_END_TRY();
+
+	if (result.failed == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("audit %d of %d failed: it returned " INT64_FORMAT " %s",
+						result.first_failed, list_length(swap->audits), result.first_rows,
+						result.first_rows == 1 ? "row" : "rows"),
+				 errdetail("%s", result.failures.data),
+				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
+						 swap->staging)));
+	if (result.failed > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%d of %d audits failed", result.failed, list_length(swap->audits)),
+				 errdetail("%s", result.failures.data),
+				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
+						 swap->staging)));
+}
+
+static void
+run_audit_queries(Swap *swap, AuditResult *result)
+{
+	MemoryContext keep = CurrentMemoryContext;
+	ListCell   *lc;
+	int			number = 0;
 
 	foreach(lc, swap->audits)
 	{
@@ -381,6 +462,8 @@ run_audits(Swap *swap)
 
 		actx.number = ++number;
 		actx.sql = sql;
+		result->running = number;
+		result->running_sql = sql;
 		callback.callback = audit_error_callback;
 		callback.arg = &actx;
 		callback.previous = error_context_stack;
@@ -398,6 +481,7 @@ run_audits(Swap *swap)
 		portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
 		SPI_cursor_fetch(portal, true, ZD_AUDIT_SHOWN_ROWS);
 		rows = SPI_processed;
+		MemoryContextSwitchTo(keep);
 		initStringInfo(&shown);
 		for (i = 0; i < SPI_processed; i++)
 			appendStringInfo(&shown, "%s%s", i > 0 ? ", " : "",
@@ -410,40 +494,23 @@ run_audits(Swap *swap)
 		SPI_cursor_close(portal);
 		SPI_freeplan(plan);
 		error_context_stack = callback.previous;
+		MemoryContextSwitchTo(keep);
 
 		if (rows > 0)
 		{
-			if (failed++ == 0)
+			if (result->failed++ == 0)
 			{
-				first_failed = number;
-				first_rows = rows;
+				result->first_failed = number;
+				result->first_rows = rows;
 			}
-			appendStringInfo(&failures, "%sAudit %d returned " INT64_FORMAT " %s: %s\n%s %s.",
-							 failures.len > 0 ? "\n" : "",
+			appendStringInfo(&result->failures, "%sAudit %d returned " INT64_FORMAT " %s: %s\n%s %s.",
+							 result->failures.len > 0 ? "\n" : "",
 							 number, rows, rows == 1 ? "row" : "rows",
 							 ZdAbbreviate(sql, 200),
 							 rows > ZD_AUDIT_SHOWN_ROWS ? "First rows:" : rows == 1 ? "Row:" : "Rows:",
 							 shown.data);
 		}
 	}
-	AtEOXact_GUC(true, nestlevel);
-
-	if (failed == 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("audit %d of %d failed: it returned " INT64_FORMAT " %s",
-						first_failed, list_length(swap->audits), first_rows,
-						first_rows == 1 ? "row" : "rows"),
-				 errdetail("%s", failures.data),
-				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
-						 swap->staging)));
-	if (failed > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("%d of %d audits failed", failed, list_length(swap->audits)),
-				 errdetail("%s", failures.data),
-				 errhint("Nothing was published: fix the data in schema \"%s\" and publish again.",
-						 swap->staging)));
 }
 
 /* "(id=3, amount=-5)", each value abbreviated */
@@ -549,7 +616,7 @@ ZdOutsideDependents(Oid nspid, Oid ignored_nspid)
 
 	values[0] = ObjectIdGetDatum(nspid);
 	values[1] = ObjectIdGetDatum(ignored_nspid);
-	ret = SPI_execute_with_args(
+	ret = ZdExecutePinned(
 								"WITH inside(classid, objid) AS ("
 								"  SELECT 'pg_catalog.pg_class'::pg_catalog.regclass, oid FROM pg_catalog.pg_class WHERE relnamespace = $1"
 								"  UNION ALL SELECT 'pg_catalog.pg_type'::pg_catalog.regclass, oid FROM pg_catalog.pg_type WHERE typnamespace = $1"
@@ -594,7 +661,7 @@ ZdOutsideDependents(Oid nspid, Oid ignored_nspid)
 								"  WHERE nsp IS DISTINCT FROM $1 AND nsp IS DISTINCT FROM $2"
 								"  GROUP BY dependent"
 								"  ORDER BY dependent",
-								2, types, values, NULL, false, 0);
+								2, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the dependents of schema %u: %s", nspid,
 			 SPI_result_code_string(ret));
@@ -652,6 +719,7 @@ run_swap(Swap *swap)
 		volatile bool done = false;
 		ErrorData  *volatile edata = NULL;
 
+		CHECK_FOR_INTERRUPTS();
 		if (swap->rounds > ZD_MAX_LOCK_ROUNDS)
 			ereport(ERROR,
 					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -727,9 +795,12 @@ lock_all(Swap *swap, LockTarget *blocked)
 
 	for (;;)
 	{
-		List	   *targets = lock_targets(swap);
+		List	   *targets;
 		ListCell   *lc;
 		bool		added = false;
+
+		CHECK_FOR_INTERRUPTS();
+		targets = lock_targets(swap);
 
 		foreach(lc, targets)
 		{
@@ -794,11 +865,11 @@ lock_targets(Swap *swap)
 
 	values[0] = PointerGetDatum(construct_array((Datum *) schemas, nschemas, OIDOID,
 												sizeof(Oid), true, TYPALIGN_INT));
-	ret = SPI_execute_with_args("SELECT oid FROM pg_catalog.pg_class"
+	ret = ZdExecutePinned("SELECT oid FROM pg_catalog.pg_class"
 								" WHERE relnamespace = ANY ($1)"
 								"   AND relkind NOT IN ('i', 'I', 'c', 't')"
 								" ORDER BY oid",
-								1, types, values, NULL, false, 0);
+								1, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not list the relations to lock: %s", SPI_result_code_string(ret));
 	for (i = 0; i < SPI_processed; i++)
@@ -894,7 +965,7 @@ describe_holders(LockTarget *target)
 
 	values[0] = ObjectIdGetDatum(target->objid);
 	values[1] = BoolGetDatum(target->classid == RelationRelationId);
-	ret = SPI_execute_with_args("SELECT string_agg(pg_catalog.format('pid %s (application \"%s\", %s, transaction open %s) holds %s: %s',"
+	ret = ZdExecutePinned("SELECT string_agg(pg_catalog.format('pid %s (application \"%s\", %s, transaction open %s) holds %s: %s',"
 								"  l.pid, a.application_name, a.state,"
 								"  date_trunc('second', clock_timestamp() - a.xact_start),"
 								"  l.mode, left(a.query, 200)), '; ' ORDER BY a.xact_start)"
@@ -905,7 +976,7 @@ describe_holders(LockTarget *target)
 								"                     WHERE datname = pg_catalog.current_database())"
 								"  AND CASE WHEN $2 THEN l.locktype = 'relation' AND l.relation = $1"
 								"      ELSE l.locktype = 'object' AND l.objid = $1 END",
-								2, types, values, NULL, false, 1);
+								2, types, values, NULL, 1);
 	if (ret == SPI_OK_SELECT && SPI_processed == 1)
 		result = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	return result ? psprintf("Held by %s.", result) : "Its holder has ended since.";
@@ -960,10 +1031,10 @@ run_ddl(const char *sql)
 static int64
 record_swap(Swap *swap)
 {
-	Oid			types[11] = {TEXTOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, TEXTARRAYOID,
-	TEXTARRAYOID, BOOLOID, TIMESTAMPTZOID, INT8OID, INT4OID};
-	Datum		values[11];
-	char		nulls[11] = "           ";
+	Oid			types[12] = {TEXTOID, NAMEOID, NAMEOID, NAMEOID, NAMEOID, TEXTARRAYOID,
+	TEXTARRAYOID, BOOLOID, TIMESTAMPTZOID, INT8OID, INT4OID, NAMEOID};
+	Datum		values[12];
+	char		nulls[12] = "            ";
 	Datum	   *elems;
 	ListCell   *lc;
 	int			n;
@@ -1011,17 +1082,18 @@ record_swap(Swap *swap)
 	values[8] = TimestampTzGetDatum(swap->started);
 	values[9] = Int64GetDatum(swap->swap_ended - swap->swap_started);
 	values[10] = Int32GetDatum(swap->rounds);
+	values[11] = ZdCallerName();
 
-	ret = SPI_execute_with_args("INSERT INTO " ZD_PUBLISHES_TABLE
-								" (action, live, staging, previous, dropped, audits, result,"
-								"  forced_dependents, gated, started_at, duration, swap_duration,"
-								"  lock_rounds)"
-								" VALUES ($1, $2, $3, $4, $5, $6,"
-								"  CASE $1 WHEN 'publish' THEN 'published' ELSE 'unpublished' END,"
-								"  $7, $8, $9, clock_timestamp() - $9,"
-								"  $10 * interval '1 microsecond', $11)"
-								" RETURNING id",
-								11, types, values, nulls, false, 1);
+	ret = ZdCatalogExecute("INSERT INTO " ZD_PUBLISHES_TABLE
+						   " (action, live, staging, previous, dropped, audits, result,"
+						   "  forced_dependents, gated, started_at, duration, swap_duration,"
+						   "  lock_rounds, role)"
+						   " VALUES ($1, $2, $3, $4, $5, $6,"
+						   "  CASE $1 WHEN 'publish' THEN 'published' ELSE 'unpublished' END,"
+						   "  $7, $8, $9, clock_timestamp() - $9,"
+						   "  $10 * interval '1 microsecond', $11, $12)"
+						   " RETURNING id",
+						   12, types, values, nulls, 1);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not record the %s of schema \"%s\": %s",
 			 swap->unpublish ? "unpublish" : "publish", swap->live,
@@ -1038,9 +1110,9 @@ previous_schema_of(const char *live)
 	int			ret;
 
 	values[0] = CStringGetTextDatum(live);
-	ret = SPI_execute_with_args("SELECT previous FROM " ZD_PUBLISHES_TABLE
-								" WHERE live = $1 ORDER BY id DESC LIMIT 1",
-								1, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT previous FROM " ZD_PUBLISHES_TABLE
+						   " WHERE live = $1 ORDER BY id DESC LIMIT 1",
+						   1, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the publishes of \"%s\": %s", live,
 			 SPI_result_code_string(ret));
@@ -1100,8 +1172,8 @@ CheckNotExtensionSchema(const char *name, Oid nspid)
 {
 	int			ret;
 
-	ret = SPI_execute("SELECT extnamespace FROM pg_catalog.pg_extension"
-					  " WHERE extname = 'zerodown'", false, 1);
+	ret = ZdExecutePinned("SELECT extnamespace FROM pg_catalog.pg_extension"
+						  " WHERE extname = 'zerodown'", 0, NULL, NULL, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read pg_extension: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
@@ -1170,6 +1242,29 @@ CheckAuditReadOnly(SelectStmt *stmt, int number, const char *sql)
 }
 
 /*
+ * The swap renames (and drops) schemas, which only their owner may do, and
+ * locks every relation in them: checked before any lock is requested.
+ */
+static inline void
+CheckMaySwap(const char *name, Oid nspid, const char *action)
+{
+	if (!pg_namespace_ownercheck(nspid, GetUserId()))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s schema \"%s\"", action, name),
+				 errdetail("The swap renames schema \"%s\", and only its owner may rename it.", name),
+				 errhint("Run it as the owner of the schemas, or as a member of that role.")));
+	if (pg_database_aclcheck(MyDatabaseId, GetUserId(), ACL_CREATE) != ACLCHECK_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to %s schema \"%s\"", action, name),
+				 errdetail("Renaming a schema needs the CREATE privilege on the database."),
+				 errhint("A superuser can run: GRANT CREATE ON DATABASE %s TO %s;",
+						 quote_identifier(get_database_name(MyDatabaseId)),
+						 quote_identifier(GetUserNameFromId(GetUserId(), false)))));
+}
+
+/*
  * A publish drops the previous schema it replaces: only one that a publish
  * or unpublish of the same live schema kept, never a schema that merely has
  * the name.
@@ -1183,9 +1278,9 @@ CheckKeptByPublish(const char *live, const char *keep)
 
 	values[0] = CStringGetTextDatum(live);
 	values[1] = CStringGetTextDatum(keep);
-	ret = SPI_execute_with_args("SELECT FROM " ZD_PUBLISHES_TABLE
-								" WHERE live = $1 AND previous = $2 LIMIT 1",
-								2, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT FROM " ZD_PUBLISHES_TABLE
+						   " WHERE live = $1 AND previous = $2 LIMIT 1",
+						   2, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the publishes of \"%s\": %s", live,
 			 SPI_result_code_string(ret));

@@ -20,8 +20,10 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
+#include "align.h"
 #include "args.h"
 #include "catalog.h"
 #include "common/rules.h"
@@ -51,6 +53,7 @@ zd_register(PG_FUNCTION_ARGS)
 	ZdCheckNotNull(fcinfo, 0, "number");
 	ZdCheckNotNull(fcinfo, 1, "name");
 	ZdCheckNotNull(fcinfo, 2, "build_sql");
+	ZdCheckNotInPatch("zd_register");
 	ZdCheckDeployer("register patches");
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -75,10 +78,10 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 				const char *rollback_sql, const char *verify_sql,
 				const char *source)
 {
-	Oid			types[9] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-	BOOLOID, BOOLOID, TEXTOID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9] = "         ";
+	Oid			types[10] = {INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+	BOOLOID, BOOLOID, TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[10];
+	char		nulls[10] = "          ";
 	char	   *checksum;
 	bool		existed;
 	bool		repaired = false;
@@ -89,11 +92,12 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 	checksum = ZdChecksum(name, build_sql, rollback_sql, verify_sql);
 
 	values[0] = Int32GetDatum(number);
-	ret = SPI_execute_with_args("SELECT p.checksum, a.applied_at::text, a.checksum, p.name, p.source"
-								" FROM " ZD_PATCHES_TABLE " p"
-								" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
-								" WHERE p.number = $1 FOR UPDATE OF p",
-								1, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT p.checksum, a.applied_at::text, a.checksum, p.name, p.source,"
+						   " p.build_sql, p.rollback_sql, p.verify_sql"
+						   " FROM " ZD_PATCHES_TABLE " p"
+						   " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+						   " WHERE p.number = $1 FOR UPDATE OF p",
+						   1, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read patch %d: %s", number, SPI_result_code_string(ret));
 
@@ -107,7 +111,14 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 		char	   *old_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
 		char	   *old_source = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5);
 
-		if (strcmp(old_checksum, checksum) == 0)
+		/* a row changed outside zd_register no longer matches its checksum */
+		bool		intact = strcmp(old_checksum,
+									ZdChecksum(old_name,
+											   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6),
+											   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7),
+											   SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8))) == 0;
+
+		if (intact && strcmp(old_checksum, checksum) == 0)
 		{
 			/* the same patch from another folder: messages name the new one */
 			if (source != NULL && (old_source == NULL || strcmp(old_source, source) != 0))
@@ -142,20 +153,22 @@ ZdRegisterPatch(int number, const char *name, const char *build_sql,
 	nulls[4] = verify_sql ? ' ' : 'n';
 	nulls[6] = rollback_sql ? ' ' : 'n';
 	nulls[8] = source ? ' ' : 'n';
+	values[9] = ZdCallerName();
 
-	ret = SPI_execute_with_args("INSERT INTO " ZD_PATCHES_TABLE
-								" (number, name, build_sql, rollback_sql, verify_sql,"
-								"  build_transactional, rollback_transactional, checksum, source)"
-								" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-								" ON CONFLICT (number) DO UPDATE SET"
-								"  name = EXCLUDED.name, build_sql = EXCLUDED.build_sql,"
-								"  rollback_sql = EXCLUDED.rollback_sql,"
-								"  verify_sql = EXCLUDED.verify_sql,"
-								"  build_transactional = EXCLUDED.build_transactional,"
-								"  rollback_transactional = EXCLUDED.rollback_transactional,"
-								"  checksum = EXCLUDED.checksum, source = EXCLUDED.source,"
-								"  registered_at = now(), registered_by = current_user",
-								9, types, values, nulls, false, 0);
+	ret = ZdCatalogExecute("INSERT INTO " ZD_PATCHES_TABLE
+						   " (number, name, build_sql, rollback_sql, verify_sql,"
+						   "  build_transactional, rollback_transactional, checksum, source,"
+						   "  registered_by)"
+						   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+						   " ON CONFLICT (number) DO UPDATE SET"
+						   "  name = EXCLUDED.name, build_sql = EXCLUDED.build_sql,"
+						   "  rollback_sql = EXCLUDED.rollback_sql,"
+						   "  verify_sql = EXCLUDED.verify_sql,"
+						   "  build_transactional = EXCLUDED.build_transactional,"
+						   "  rollback_transactional = EXCLUDED.rollback_transactional,"
+						   "  checksum = EXCLUDED.checksum, source = EXCLUDED.source,"
+						   "  registered_at = now(), registered_by = EXCLUDED.registered_by",
+						   10, types, values, nulls, 0);
 	if (ret != SPI_OK_INSERT || SPI_processed != 1)
 		elog(ERROR, "could not register patch %d: %s", number, SPI_result_code_string(ret));
 	if (repaired)
@@ -229,8 +242,8 @@ update_source(int number, const char *source)
 
 	values[0] = Int32GetDatum(number);
 	values[1] = CStringGetTextDatum(source);
-	if (SPI_execute_with_args("UPDATE " ZD_PATCHES_TABLE " SET source = $2 WHERE number = $1",
-							  2, types, values, NULL, false, 0) != SPI_OK_UPDATE)
+	if (ZdCatalogExecute("UPDATE " ZD_PATCHES_TABLE " SET source = $2 WHERE number = $1",
+						 2, types, values, NULL, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update the source of patch %d", number);
 }
 
@@ -241,12 +254,13 @@ update_source(int number, const char *source)
 Datum
 zd_set_var(PG_FUNCTION_ARGS)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
-	Datum		values[2];
+	Oid			types[3] = {TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[3];
 	char	   *name;
 	int			ret;
 
 	ZdCheckNotNull(fcinfo, 0, "name");
+	ZdCheckNotInPatch("zd_set_var");
 	ZdCheckDeployer("set zerodown variables");
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	CheckVarName(name);
@@ -255,16 +269,17 @@ zd_set_var(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	values[0] = CStringGetTextDatum(name);
 	if (PG_ARGISNULL(1))
-		ret = SPI_execute_with_args("DELETE FROM " ZD_VARS_TABLE " WHERE name = $1",
-									1, types, values, NULL, false, 0);
+		ret = ZdCatalogExecute("DELETE FROM " ZD_VARS_TABLE " WHERE name = $1",
+							   1, types, values, NULL, 0);
 	else
 	{
 		values[1] = PG_GETARG_DATUM(1);
-		ret = SPI_execute_with_args("INSERT INTO " ZD_VARS_TABLE " (name, value)"
-									" VALUES ($1, $2) ON CONFLICT (name) DO UPDATE"
-									" SET value = EXCLUDED.value, set_at = now(),"
-									" set_by = current_user",
-									2, types, values, NULL, false, 0);
+		values[2] = ZdCallerName();
+		ret = ZdCatalogExecute("INSERT INTO " ZD_VARS_TABLE " (name, value, set_by)"
+							   " VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE"
+							   " SET value = EXCLUDED.value, set_at = now(),"
+							   " set_by = EXCLUDED.set_by",
+							   3, types, values, NULL, 0);
 	}
 	if (ret != (PG_ARGISNULL(1) ? SPI_OK_DELETE : SPI_OK_INSERT))
 		elog(ERROR, "could not set variable \"%s\": %s", name, SPI_result_code_string(ret));
@@ -300,6 +315,14 @@ CheckVarName(const char *name)
 {
 	const char *p = name;
 
+	if (strlen(name) > ZD_MAX_NAME_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_NAME_TOO_LONG),
+				 errmsg("variable name \"%.*s...\" is too long",
+						pg_mbcliplen(name, strlen(name), 40), name),
+				 errdetail("A variable name is at most %d bytes long; this one is %zu.",
+						   ZD_MAX_NAME_LEN, strlen(name)),
+				 errhint("Choose a shorter name.")));
 	if (isalpha((unsigned char) *p) || *p == '_')
 	{
 		for (p++; isalnum((unsigned char) *p) || *p == '_' || *p == '.'; p++)

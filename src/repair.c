@@ -79,23 +79,24 @@ ZdRollbackRepairable(int number, const char *name, const char *build_sql,
 void
 ZdRecordRollbackRepair(int number, const char *name, const char *checksum)
 {
-	Oid			types[3] = {INT4OID, TEXTOID, TEXTOID};
-	Datum		values[3];
+	Oid			types[4] = {INT4OID, TEXTOID, TEXTOID, NAMEOID};
+	Datum		values[4];
 	int			ret;
 
 	values[0] = Int32GetDatum(number);
 	values[1] = CStringGetTextDatum(name);
 	values[2] = CStringGetTextDatum(checksum);
-	ret = SPI_execute_with_args("UPDATE " ZD_APPLIED_TABLE " SET checksum = $3 WHERE number = $1",
-								3, types, values, NULL, false, 0);
+	values[3] = ZdCallerName();
+	ret = ZdCatalogExecute("UPDATE " ZD_APPLIED_TABLE " SET checksum = $3 WHERE number = $1",
+						   3, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not record the repaired rollback of patch %d: %s", number,
 			 SPI_result_code_string(ret));
-	ret = SPI_execute_with_args("INSERT INTO " ZD_HISTORY_TABLE
-								" (number, name, direction, checksum, started_at, duration, attempts, outcome, error)"
-								" VALUES ($1, $2, 'rollback', $3, pg_catalog.now(), '0'::interval, 0, 'repaired',"
-								"  'the registered rollback could not run and was replaced')",
-								3, types, values, NULL, false, 0);
+	ret = ZdCatalogExecute("INSERT INTO " ZD_HISTORY_TABLE
+						   " (number, name, direction, checksum, started_at, duration, attempts, outcome, error, role)"
+						   " VALUES ($1, $2, 'rollback', $3, pg_catalog.now(), '0'::interval, 0, 'repaired',"
+						   "  'the registered rollback could not run and was replaced', $4)",
+						   4, types, values, NULL, 0);
 	if (ret != SPI_OK_INSERT)
 		elog(ERROR, "could not record the history of patch %d: %s", number,
 			 SPI_result_code_string(ret));

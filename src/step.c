@@ -82,11 +82,13 @@ zd_step_done(PG_FUNCTION_ARGS)
 	ZdCheckNotNull(fcinfo, 0, "number");
 	ZdCheckNotNull(fcinfo, 2, "started_at");
 	ZdCheckNotNull(fcinfo, 3, "attempts");
+	ZdCheckNotInPatch("zd_step_done");
 	ZdCheckDeployer("run patches");
 	if (PG_GETARG_INT32(3) < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("attempts must be at least 1")));
+				 errmsg("attempts must be at least 1"),
+				 errhint("Pass how many times the step's statements were tried, counting the run that succeeded.")));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");

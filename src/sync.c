@@ -33,14 +33,17 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 #include "args.h"
 #include "catalog.h"
+#include "trigger.h"
 
 /* a column of the table */
 typedef struct SyncColumn
 {
 	char	   *name;
+	Oid			type;
 	bool		generated;
 	bool		identity_always;
 	bool		key;
@@ -133,11 +136,11 @@ read_columns(Sync *sync)
 	int			ret;
 
 	values[0] = ObjectIdGetDatum(sync->relid);
-	ret = SPI_execute_with_args("SELECT attname, attgenerated <> '', attidentity = 'a'"
-								" FROM pg_catalog.pg_attribute"
-								" WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped"
-								" ORDER BY attnum",
-								1, types, values, NULL, false, 0);
+	ret = ZdExecutePinned("SELECT attname, attgenerated <> '', attidentity = 'a', atttypid"
+						  " FROM pg_catalog.pg_attribute"
+						  " WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped"
+						  " ORDER BY attnum",
+						  1, types, values, NULL, 0);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the columns of %s: %s", sync->table,
 			 SPI_result_code_string(ret));
@@ -151,6 +154,8 @@ read_columns(Sync *sync)
 													   SPI_tuptable->tupdesc, 2, &isnull));
 		column->identity_always = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i],
 															 SPI_tuptable->tupdesc, 3, &isnull));
+		column->type = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+													  SPI_tuptable->tupdesc, 4, &isnull));
 		sync->columns = lappend(sync->columns, column);
 	}
 }
@@ -194,13 +199,13 @@ read_keys(Sync *sync, ArrayType *keys)
 		int			ret;
 
 		values[0] = ObjectIdGetDatum(sync->relid);
-		ret = SPI_execute_with_args("SELECT a.attname"
+		ret = ZdExecutePinned("SELECT a.attname"
 									" FROM pg_catalog.pg_index i,"
 									"      LATERAL pg_catalog.unnest(i.indkey) WITH ORDINALITY k(attnum, n)"
 									" JOIN pg_catalog.pg_attribute a ON a.attrelid = $1 AND a.attnum = k.attnum"
 									" WHERE i.indrelid = $1 AND i.indisprimary"
 									" ORDER BY k.n",
-									1, types, values, NULL, false, 0);
+									1, types, values, NULL, 0);
 		if (ret != SPI_OK_SELECT)
 			elog(ERROR, "could not read the primary key of %s: %s", sync->table,
 				 SPI_result_code_string(ret));
@@ -358,9 +363,9 @@ check_duplicates(Sync *sync)
 		appendStringInfo(&keys, "%s%s", keys.len > 0 ? ", " : "",
 						 quote_identifier(((SyncColumn *) lfirst(lc))->name));
 	values[0] = sync->rows;
-	if (select_rows(psprintf("SELECT pg_catalog.format('(%%s)', pg_catalog.concat_ws(', ', %s)), count(*)"
+	if (select_rows(psprintf("SELECT pg_catalog.format('(%%s)', pg_catalog.concat_ws(', ', %s)), pg_catalog.count(*)"
 							 " FROM pg_catalog.jsonb_populate_recordset(NULL::%s, $1)"
-							 " GROUP BY %s HAVING count(*) > 1 LIMIT 1",
+							 " GROUP BY %s HAVING pg_catalog.count(*) > 1 LIMIT 1",
 							 keys.data, sync->table, keys.data),
 					1, types, values) > 0)
 		ereport(ERROR,
@@ -382,16 +387,14 @@ build_statement(Sync *sync)
 	StringInfoData cols;
 	StringInfoData match;
 	StringInfoData set;
-	StringInfoData tcols;
-	StringInfoData dcols;
+	StringInfoData changed;
 	ListCell   *lc;
 	bool		always = false;
 
 	initStringInfo(&cols);
 	initStringInfo(&match);
 	initStringInfo(&set);
-	initStringInfo(&tcols);
-	initStringInfo(&dcols);
+	initStringInfo(&changed);
 	foreach(lc, sync->columns)
 	{
 		SyncColumn *column = lfirst(lc);
@@ -402,13 +405,17 @@ build_statement(Sync *sync)
 		appendStringInfo(&cols, "%s%s", cols.len > 0 ? ", " : "", name);
 		if (column->identity_always)
 			always = true;
+		/* operators named with their schema: no search_path changes them */
 		if (column->key)
-			appendStringInfo(&match, "%st.%s = d.%s", match.len > 0 ? " AND " : "", name, name);
+			appendStringInfo(&match, "%st.%s %s d.%s", match.len > 0 ? " AND " : "",
+							 name, ZdTypeOperator(column->type, TYPECACHE_EQ_OPR), name);
 		else
 		{
 			appendStringInfo(&set, "%s%s = d.%s", set.len > 0 ? ", " : "", name, name);
-			appendStringInfo(&tcols, "%st.%s", tcols.len > 0 ? ", " : "", name);
-			appendStringInfo(&dcols, "%sd.%s", dcols.len > 0 ? ", " : "", name);
+			appendStringInfo(&changed, "%sNOT coalesce(t.%s %s d.%s, t.%s IS NULL AND d.%s IS NULL)",
+							 changed.len > 0 ? " OR " : "", name,
+							 ZdTypeOperator(column->type, TYPECACHE_EQ_OPR),
+							 name, name, name);
 		}
 	}
 
@@ -420,18 +427,19 @@ build_statement(Sync *sync)
 	if (set.len > 0)
 		appendStringInfo(&sql,
 						 ", upd AS (UPDATE %s t SET %s FROM desired d"
-						 " WHERE %s AND ROW(%s) IS DISTINCT FROM ROW(%s) RETURNING 1)",
-						 sync->table, set.data, match.data, tcols.data, dcols.data);
+						 " WHERE %s AND (%s) RETURNING 1)",
+						 sync->table, set.data, match.data, changed.data);
 	appendStringInfo(&sql,
 					 ", ins AS (INSERT INTO %s (%s) %sSELECT %s FROM desired d"
 					 " WHERE NOT EXISTS (SELECT FROM %s t WHERE %s) RETURNING 1)"
 					 ", del AS (DELETE FROM %s t WHERE $2"
 					 " AND NOT EXISTS (SELECT FROM desired d WHERE %s) RETURNING 1)"
-					 " SELECT (SELECT count(*) FROM ins), %s, (SELECT count(*) FROM del)",
+					 " SELECT (SELECT pg_catalog.count(*) FROM ins), %s,"
+					 " (SELECT pg_catalog.count(*) FROM del)",
 					 sync->table, cols.data, always ? "OVERRIDING SYSTEM VALUE " : "",
 					 cols.data, sync->table, match.data,
 					 sync->table, match.data,
-					 set.len > 0 ? "(SELECT count(*) FROM upd)" : "0::bigint");
+					 set.len > 0 ? "(SELECT pg_catalog.count(*) FROM upd)" : "0::pg_catalog.int8");
 	return sql.data;
 }
 
@@ -453,7 +461,7 @@ find_column(Sync *sync, const char *name)
 static uint64
 select_rows(const char *sql, int nargs, Oid *types, Datum *values)
 {
-	int			ret = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	int			ret = ZdExecutePinned(sql, nargs, types, values, NULL, 0);
 
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not check the rows: %s", SPI_result_code_string(ret));
@@ -468,7 +476,8 @@ CheckTable(Oid relid)
 	if (relkind == '\0')
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
-				 errmsg("relation with OID %u does not exist", relid)));
+				 errmsg("relation with OID %u does not exist", relid),
+				 errhint("Name an existing table.")));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),

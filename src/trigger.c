@@ -29,11 +29,12 @@
  * they touch its primary row.  A child trigger first locks the parent row
  * and then reads the primary child under a new snapshot, so two writers of
  * the same parent are serialised and the last one sees the other's rows.
- * The mirrored statements run as the owner of the trigger's table
- * (zd_expand_table checks that it may write the other table), name every
- * table and operator with its schema so that no search_path changes what
- * they mean, and run with a guard up, so that the other side's trigger does
- * not mirror the write back.
+ * The mirrored statements run as the role that writes, so that a write
+ * mirrored into the other table gives it no privilege it did not have
+ * (zd_expand_table checks that every role that may write one table may
+ * write the other), name every table and operator with its schema so that
+ * no search_path changes what they mean, and run with a guard up, so that
+ * the other side's trigger does not mirror the write back.
  *
  * The cache of compiled expressions and prepared plans lives in
  * TopMemoryContext, keyed by (trigger OID, table OID).  A relcache
@@ -139,7 +140,6 @@ typedef struct TriggerCache
 
 	/* table expansions */
 	Oid			other_relid;
-	Oid			run_as;			/* the owner of the trigger's table */
 	int			nmapped;
 	int		   *mapped_attnums; /* in this table */
 	int16	   *mapped_typlen;
@@ -627,16 +627,16 @@ compute_side(TriggerCache *entry, ColumnSide *target, Relation rel,
 }
 
 /*
- * Run one of the parent trigger's statements: as the owner of the parent,
- * with the mirroring guard up.
+ * Run one of the parent trigger's statements, as the role that writes (the
+ * mirrored write gives it no privilege it did not have: the other table's
+ * grants, row security and triggers apply to it as if it wrote that table
+ * itself), with the mirroring guard up.
  */
 static void
 run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
 		   bool *isnull, int expected)
 {
 	char	   *nulls = palloc(nvalues + 1);
-	Oid			save_userid;
-	int			save_sec_context;
 	int			ret;
 	int			i;
 
@@ -646,10 +646,6 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(entry->run_as,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
 	ZdMirrorBegin(entry->expansion);
 	PG_TRY();
 	{
@@ -663,7 +659,6 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
 		ZdMirrorEnd(entry->expansion);
 	}
 	PG_END_TRY();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 }
@@ -672,21 +667,14 @@ run_mirror(TriggerCache *entry, SPIPlanPtr plan, int nvalues, Datum *values,
  * Bring one parent in step with its primary child row: lock the parent row
  * (so that writers of the same parent take turns), then, under a snapshot
  * taken after the lock, read the parent's values and its primary child's,
- * and update the parent when they differ.  As the child's owner, with the
- * mirroring guard up.
+ * and update the parent when they differ.  As the role that writes, with
+ * the mirroring guard up.
  */
 static void
 resync_parent(TriggerCache *entry, Datum key)
 {
-	Oid			save_userid;
-	int			save_sec_context;
-
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(entry->run_as,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_NOFORCE_RLS);
 	ZdMirrorBegin(entry->expansion);
 	PG_TRY();
 	{
@@ -744,7 +732,6 @@ resync_parent(TriggerCache *entry, Datum key)
 		ZdMirrorEnd(entry->expansion);
 	}
 	PG_END_TRY();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
 	if (SPI_finish() != SPI_OK_FINISH)
 		elog(ERROR, "SPI_finish failed");
 }
@@ -1203,7 +1190,6 @@ build_table_entry(TriggerCache *entry, TriggerData *trigdata)
 				 errdetail("The dual-write trigger of zerodown expansion " INT64_FORMAT " on \"%s\" needs it.",
 						   entry->expansion, RelationGetRelationName(rel)),
 				 errhint("A table of an expansion must not be renamed or dropped until zd_contract or zd_abort ends the expansion.")));
-	entry->run_as = rel->rd_rel->relowner;
 
 	entry->nmapped = n;
 	entry->mapped_attnums = palloc(n * sizeof(int));

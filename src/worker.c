@@ -22,6 +22,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "executor/spi.h"
@@ -213,7 +214,7 @@ settle_interrupted(void)
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		pgstat_report_activity(STATE_RUNNING, "zerodown: settling interrupted deployments");
-		ret = SPI_execute("UPDATE " ZD_DEPLOYMENTS_TABLE " d"
+		ret = ZdCatalogExecute("UPDATE " ZD_DEPLOYMENTS_TABLE " d"
 						  " SET state = 'interrupted', finished_at = now(),"
 						  "  to_version = v.version,"
 						  "  error = format('the deployment was interrupted while %s (worker stopped or server crashed); "
@@ -222,7 +223,7 @@ settle_interrupted(void)
 						  " FROM (SELECT coalesce(max(number), 0) AS version FROM " ZD_APPLIED_TABLE ") v"
 						  " WHERE d.state IN ('draining', 'applying')"
 						  " RETURNING d.id",
-						  false, 0);
+						  0, NULL, NULL, NULL, 0);
 		if (ret != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "could not settle deployments: %s", SPI_result_code_string(ret));
 		if (SPI_processed > 0)
@@ -264,12 +265,12 @@ claim_next(Deployment *deployment)
 	{
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		ret = SPI_execute("UPDATE " ZD_DEPLOYMENTS_TABLE " SET state = 'draining', started_at = now(),"
+		ret = ZdCatalogExecute("UPDATE " ZD_DEPLOYMENTS_TABLE " SET state = 'draining', started_at = now(),"
 						  "  from_version = (SELECT coalesce(max(number), 0) FROM " ZD_APPLIED_TABLE ")"
 						  " WHERE id = (SELECT id FROM " ZD_DEPLOYMENTS_TABLE
 						  "   WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)"
 						  " RETURNING id, target, from_version",
-						  false, 1);
+						  0, NULL, NULL, NULL, 1);
 		if (ret != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "could not claim a deployment: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
@@ -469,7 +470,12 @@ run_outside_transaction(Deployment *deployment, ZdStep *step)
 		for (;;)
 		{
 			List	   *before = invalid_indexes();
-			ErrorData  *edata = try_execute_top_level(lfirst(lc));
+			ErrorData  *edata;
+
+			/* the patch's statement may not call zerodown back */
+			ZdRunningOutsideStep = true;
+			edata = try_execute_top_level(lfirst(lc));
+			ZdRunningOutsideStep = false;
 
 			if (edata == NULL)
 				break;
@@ -595,8 +601,8 @@ invalid_indexes(void)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute("SELECT indexrelid FROM pg_catalog.pg_index WHERE NOT indisvalid",
-					true, 0) != SPI_OK_SELECT)
+	if (ZdCatalogExecute("SELECT indexrelid FROM pg_catalog.pg_index WHERE NOT indisvalid",
+						 0, NULL, NULL, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not list invalid indexes");
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -623,7 +629,7 @@ invalid_indexes(void)
 static void
 drop_leftover_index(const char *sql)
 {
-	Oid			types[2] = {TEXTOID, TEXTOID};
+	Oid			types[2] = {TEXTOID, OIDOID};
 	Datum		values[2];
 	List	   *raw = raw_parser(sql, RAW_PARSE_DEFAULT);
 	IndexStmt  *stmt;
@@ -640,16 +646,16 @@ drop_leftover_index(const char *sql)
 	PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* the table as the statement names it, under the search_path it runs with */
 	values[0] = CStringGetTextDatum(stmt->idxname);
-	values[1] = CStringGetTextDatum(quote_qualified_identifier(stmt->relation->schemaname,
-															   stmt->relation->relname));
-	if (SPI_execute_with_args("SELECT i.indexrelid::regclass::text"
-							  " FROM pg_catalog.pg_index i"
-							  " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
-							  " WHERE NOT i.indisvalid AND c.relname = $1"
-							  "  AND c.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class"
-							  "                        WHERE oid = to_regclass($2))",
-							  2, types, values, NULL, true, 1) != SPI_OK_SELECT)
+	values[1] = ObjectIdGetDatum(RangeVarGetRelid(stmt->relation, NoLock, true));
+	if (ZdCatalogExecute("SELECT i.indexrelid::regclass::text"
+						 " FROM pg_catalog.pg_index i"
+						 " JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid"
+						 " WHERE NOT i.indisvalid AND c.relname = $1"
+						 "  AND c.relnamespace = (SELECT relnamespace FROM pg_catalog.pg_class"
+						 "                        WHERE oid = $2)",
+						 2, types, values, NULL, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look for a leftover index");
 	if (SPI_processed == 1)
 		name = MemoryContextStrdup(worker_context,
@@ -703,11 +709,11 @@ set_state(Deployment *deployment, const char *state)
 
 	values[0] = Int64GetDatum(deployment->id);
 	values[1] = CStringGetTextDatum(state);
-	ret = SPI_execute_with_args("UPDATE " ZD_DEPLOYMENTS_TABLE " SET state = $2,"
-								" gate_closed_at = CASE WHEN $2 = 'applying' THEN clock_timestamp()"
-								"  ELSE gate_closed_at END"
-								" WHERE id = $1",
-								2, types, values, NULL, false, 0);
+	ret = ZdCatalogExecute("UPDATE " ZD_DEPLOYMENTS_TABLE " SET state = $2,"
+						   " gate_closed_at = CASE WHEN $2 = 'applying' THEN clock_timestamp()"
+						   "  ELSE gate_closed_at END"
+						   " WHERE id = $1",
+						   2, types, values, NULL, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not update deployment: %s", SPI_result_code_string(ret));
 	notify(deployment->id, state);
@@ -724,8 +730,8 @@ notify(int64 id, const char *state)
 	Datum		values[1];
 
 	values[0] = CStringGetTextDatum(psprintf("%lld %s", (long long) id, state));
-	if (SPI_execute_with_args("SELECT pg_catalog.pg_notify('" ZD_NOTIFY_CHANNEL "', $1)",
-							  1, types, values, NULL, false, 0) != SPI_OK_SELECT)
+	if (ZdCatalogExecute("SELECT pg_catalog.pg_notify('" ZD_NOTIFY_CHANNEL "', $1)",
+						 1, types, values, NULL, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not notify deployment state");
 }
 
@@ -750,11 +756,11 @@ finish(Deployment *deployment, const char *state)
 	nulls[3] = deployment->error ? ' ' : 'n';
 	values[4] = TimestampTzGetDatum(deployment->gate_opened);
 	nulls[4] = deployment->gate_opened != 0 ? ' ' : 'n';
-	ret = SPI_execute_with_args("UPDATE " ZD_DEPLOYMENTS_TABLE " SET state = $2,"
-								" finished_at = clock_timestamp(), to_version = $3, error = $4,"
-								" gate_opened_at = $5"
-								" WHERE id = $1",
-								5, types, values, nulls, false, 0);
+	ret = ZdCatalogExecute("UPDATE " ZD_DEPLOYMENTS_TABLE " SET state = $2,"
+						   " finished_at = clock_timestamp(), to_version = $3, error = $4,"
+						   " gate_opened_at = $5"
+						   " WHERE id = $1",
+						   5, types, values, nulls, 0);
 	if (ret != SPI_OK_UPDATE)
 		elog(ERROR, "could not finish deployment: %s", SPI_result_code_string(ret));
 	notify(deployment->id, state);

@@ -168,8 +168,11 @@ DefineWorkerSettings(void)
 static bool
 check_managed(bool *newval, void **extra, GucSource source)
 {
-	if (!*newval || preloaded)
+	if (!*newval)
 		return true;
+	/* who may hold the gate (gate.c) */
+	if (preloaded)
+		return ZdCheckManaged(newval, extra, source);
 	if (source == PGC_S_TEST || source >= PGC_S_INTERACTIVE)
 	{
 		GUC_check_errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE);

@@ -16,6 +16,13 @@
 #define ZD_VARS_TABLE			"zerodown.vars"
 #define ZD_DEPLOYMENTS_TABLE	"zerodown.deployments"
 #define ZD_DEPLOYER_ROLE		"zerodown_deployer"
+#define ZD_JOB_ROLE				"zerodown_job"	/* may hold the gate as a job */
+
+/*
+ * The search_path zerodown's own statements run under: nothing of the
+ * caller's search_path can stand in for a pg_catalog function or operator.
+ */
+#define ZD_CATALOG_SEARCH_PATH	"pg_catalog, pg_temp"
 
 /*
  * Lock keys, the notify channel and the patch file markers, which zd shares

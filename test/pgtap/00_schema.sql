@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION zerodown;
 
-SELECT plan(80);
+SELECT plan(86);
 
 /* ---------- schema, tables, view ---------- */
 
@@ -31,7 +31,8 @@ SELECT fk_ok('zerodown', 'applied', 'number', 'zerodown', 'patches', 'number',
 SELECT columns_are('zerodown', 'status',
                    ARRAY['number', 'name', 'applied', 'applied_at', 'applied_by',
                          'checksum', 'applied_checksum', 'drift', 'reversible',
-                         'transactional', 'source', 'registered_at'],
+                         'transactional', 'source', 'registered_at', 'intact',
+                         'applied_vars', 'vars_changed'],
                    'zerodown.status has the documented columns');
 
 SELECT is((SELECT count(*)::int
@@ -248,10 +249,12 @@ SELECT function_privs_are('public', 'zd_check', ARRAY['integer', 'integer'],
 
 SELECT schema_privs_are('zerodown', 'zerodown_deployer', ARRAY['USAGE'],
                         'zerodown_deployer may use schema zerodown, not create in it');
-SELECT schema_privs_are('zerodown', 'public', ARRAY[]::name[],
-                        'PUBLIC has no access to schema zerodown');
-SELECT table_privs_are('zerodown', 'history', 'zerodown_deployer', ARRAY['SELECT', 'INSERT'],
-                       'zerodown_deployer may read and append the history, never rewrite it');
+SELECT schema_privs_are('zerodown', 'public', ARRAY['USAGE'],
+                        'PUBLIC may use schema zerodown (0.2.0: to watch the gate), not create in it');
+SELECT table_privs_are('zerodown', t, 'zerodown_deployer', ARRAY['SELECT'],
+                       format('zerodown_deployer may read zerodown.%s, never write it: only the functions do, as the owner', t))
+  FROM unnest(ARRAY['patches', 'applied', 'history', 'vars', 'deployments',
+                    'publishes', 'expansions']) AS t;
 SELECT table_privs_are('zerodown', 'status', 'zerodown_deployer', ARRAY['SELECT'],
                        'zerodown_deployer may read zerodown.status');
 

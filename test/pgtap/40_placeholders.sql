@@ -10,7 +10,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION zerodown;
 
-SELECT plan(38);
+SELECT plan(40);
 
 -- The SQLSTATE, message, detail and hint of the error a statement raises.
 CREATE FUNCTION pg_temp.error_of(sql text) RETURNS text[]
@@ -73,8 +73,13 @@ SELECT is((SELECT name FROM zerodown.history WHERE number = 1), 'create_table_fr
           'the verify ran with its placeholder filled and passed');
 
 SELECT lives_ok($$SELECT zd_set_var('table_name', 'other_things')$$, 'the variable changes after the build');
-SELECT is((SELECT drift FROM zerodown.status WHERE number = 1), false,
-          'a new value is not a change of the patch: the checksum covers the text, not the values');
+SELECT is((SELECT drift FROM zerodown.status WHERE number = 1), true,
+          'a new value is drift of the patches that use it (0.2.0): its rollback would not undo its build');
+SELECT is((SELECT vars_changed FROM zerodown.status WHERE number = 1), ARRAY['table_name'],
+          'zerodown.status names the placeholder whose value changed');
+SELECT throws_ok($$SELECT zd_align(0)$$, '55000',
+                 'patch 1 "create_table_from_vars" was applied with another value of ${table_name}',
+                 'the rollback is refused while the value differs from the one its build used');
 SELECT is(zd_register(1, 'create_table_from_vars',
                       $patch$CREATE TABLE ${table_name} (
     id int,

@@ -37,8 +37,8 @@ SELECT is(array_agg(f ORDER BY f), NULL,
  WHERE has_function_privilege('zd_pgtap_nobody', f, 'EXECUTE');
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.proname),
           ARRAY['zd_deploy_wait(bigint,integer)', 'zd_gate_open()', 'zd_gate_status()',
-                'zd_job_begin(text)', 'zd_job_end()', 'zd_job_slots()'],
-          'a fresh role may only ask the version, run managed jobs, watch the gate and wait for deployments')
+                'zd_job_slots()'],
+          'a fresh role may only ask the version, watch the gate and wait for deployments (0.2.0: jobs are for zerodown_job)')
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid
  WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
@@ -47,12 +47,13 @@ SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.proname),
    AND p.proname <> 'zd_version'
    AND has_function_privilege('zd_pgtap_nobody', p.oid, 'EXECUTE');
 SELECT is(array_agg(p.oid::regprocedure::text ORDER BY p.proname), NULL,
-          'zerodown_deployer can execute every function of the extension')
+          'zerodown_deployer can execute every function of the extension but the managed jobs'' (0.2.0)')
   FROM pg_catalog.pg_proc p
   JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_proc'::regclass AND d.objid = p.oid
  WHERE d.refclassid = 'pg_catalog.pg_extension'::regclass
    AND d.refobjid = (SELECT oid FROM pg_catalog.pg_extension WHERE extname = 'zerodown')
    AND d.deptype = 'e'
+   AND p.proname NOT IN ('zd_job_begin', 'zd_job_end')
    AND NOT has_function_privilege('zerodown_deployer', p.oid, 'EXECUTE');
 SELECT ok(has_function_privilege('zd_pgtap_nobody', 'zd_version()', 'EXECUTE'),
           'a fresh role can execute zd_version');
@@ -76,9 +77,9 @@ SELECT throws_ok($$SELECT * FROM zd_step_statements(1)$$,
 SELECT throws_ok($$SELECT zd_step_done(1, 'build', now())$$,
                  '42501', 'permission denied for function zd_step_done', 'a fresh role cannot record a step');
 SELECT throws_ok($$SELECT * FROM zerodown.status$$,
-                 '42501', 'permission denied for schema zerodown', 'a fresh role cannot read zerodown.status');
+                 '42501', 'permission denied for view status', 'a fresh role cannot read zerodown.status');
 SELECT throws_ok($$INSERT INTO zerodown.applied VALUES (1, 'x', 'x', now(), current_user)$$,
-                 '42501', 'permission denied for schema zerodown',
+                 '42501', 'permission denied for table applied',
                  'a fresh role cannot write zerodown''s tables behind its back');
 RESET ROLE;
 

@@ -50,7 +50,7 @@ query(
 	  SELECT zd_register(1, 'cron_a', 'CREATE TABLE cron_a (id int);', 'DROP TABLE cron_a;');
 	  SELECT zd_register(2, 'cron_b', 'CREATE TABLE cron_b (id int);', 'DROP TABLE cron_b;');
 	  SELECT zd_register(3, 'cron_c', 'ALTER TABLE cron_a ADD COLUMN note text;', 'ALTER TABLE cron_a DROP COLUMN note;');
-	  CREATE ROLE cronrole LOGIN;
+	  CREATE ROLE cronrole LOGIN IN ROLE zerodown_job;
 	  ALTER ROLE cronrole SET zerodown.managed = on;
 	  CREATE TABLE cron_log (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	                         managed text DEFAULT current_setting('zerodown.managed'));

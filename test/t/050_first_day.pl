@@ -106,7 +106,7 @@ $np->append_conf('postgresql.conf',
 	"zerodown.database = 'shop'\nlc_messages = 'C'\n");
 $np->start;
 $np->safe_psql('postgres', 'CREATE DATABASE shop');
-$np->safe_psql('shop', 'CREATE EXTENSION zerodown; CREATE ROLE etl LOGIN');
+$np->safe_psql('shop', 'CREATE EXTENSION zerodown; CREATE ROLE etl LOGIN IN ROLE zerodown_job');
 
 my ($out, $stderr) = ('', '');
 $np->psql('shop', q{SELECT zd_job_begin('first'); SELECT zd_job_end();},

@@ -58,7 +58,7 @@ query(
 	  GRANT zerodown_deployer TO ci;
 	  GRANT CREATE ON SCHEMA public TO ci;
 	  GRANT USAGE ON SCHEMA cron TO ci;
-	  CREATE ROLE etl LOGIN;
+	  CREATE ROLE etl LOGIN IN ROLE zerodown_job;
 	  ALTER ROLE etl SET zerodown.managed = on;
 	  CREATE TABLE etl_log (id serial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	                        managed text DEFAULT current_setting('zerodown.managed'));
