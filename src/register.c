@@ -202,11 +202,11 @@ zd_unregister(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	ZdLockAlign("unregister patches");
 	values[0] = Int32GetDatum(number);
-	ret = SPI_execute_with_args("SELECT p.name, a.number IS NOT NULL"
-								" FROM " ZD_PATCHES_TABLE " p"
-								" LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
-								" WHERE p.number = $1 FOR UPDATE OF p",
-								1, types, values, NULL, false, 1);
+	ret = ZdCatalogExecute("SELECT p.name, a.number IS NOT NULL"
+						   " FROM " ZD_PATCHES_TABLE " p"
+						   " LEFT JOIN " ZD_APPLIED_TABLE " a ON a.number = p.number"
+						   " WHERE p.number = $1 FOR UPDATE OF p",
+						   1, types, values, NULL, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read patch %d: %s", number, SPI_result_code_string(ret));
 	if (SPI_processed != 1)
@@ -225,8 +225,8 @@ zd_unregister(PG_FUNCTION_ARGS)
 				 errdetail("The database is built of it, and aligning below it needs its rollback."),
 				 errhint("Align below it first: SELECT zd_align(%d);", number - 1)));
 
-	ret = SPI_execute_with_args("DELETE FROM " ZD_PATCHES_TABLE " WHERE number = $1",
-								1, types, values, NULL, false, 0);
+	ret = ZdCatalogExecute("DELETE FROM " ZD_PATCHES_TABLE " WHERE number = $1",
+						   1, types, values, NULL, 0);
 	if (ret != SPI_OK_DELETE || SPI_processed != 1)
 		elog(ERROR, "could not unregister patch %d: %s", number, SPI_result_code_string(ret));
 	name = MemoryContextStrdup(caller, name);
