@@ -96,6 +96,9 @@ ISOLATION_OPTS = --inputdir=test
 TAP_TESTS = 1
 PROVE_TESTS ?= test/t/*.pl
 
+# WERROR=1 (tools/test.sh, so CI) makes every compiler warning an error
+include src/warnings.mk
+
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
@@ -131,3 +134,13 @@ zd-install: zd-all
 
 zd-clean:
 	$(MAKE) -C src/zd clean
+
+# layout: pgindent's, with pg_bsd_indent (tools/setup.sh pg-bsd-indent).
+# "make typedefs" rebuilds src/typedefs.list from the built objects.
+.PHONY: pgindent pgindent-check typedefs
+pgindent:
+	tools/pgindent.sh
+pgindent-check:
+	tools/pgindent.sh --check
+typedefs: all
+	tools/pgindent.sh --typedefs

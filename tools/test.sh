@@ -26,7 +26,8 @@ export ZD_PORT=${ZD_TEST_PORT:-5496}
 # the database the cluster's worker serves, set in its postgresql.conf as a
 # DBA sets it: not "postgres", so that nothing works only by default
 export ZD_DATABASE=zd_app
-CFLAGS_STRICT="-Wall -Wextra -Werror -Wno-unused-parameter"
+# every warning is an error (src/warnings.mk)
+export WERROR=1
 SUITES=${*:-pg_regress isolation tap pgtap}
 # TAP nodes of every checkout reserve their ports in one place
 export PG_TEST_PORT_DIR=/tmp/zerodown-test-ports
@@ -49,8 +50,8 @@ PG_CONFIG=$("$SRC/tools/pgtree.sh" "$ROOT/pg")
 export PATH=$("$PG_CONFIG" --bindir):$PATH
 
 cd "$TREE"
-echo "== build (PG_CFLAGS=$CFLAGS_STRICT, into $ROOT/pg)"
-make -s with_llvm=no PG_CFLAGS="$CFLAGS_STRICT" >/dev/null
+echo "== build (WERROR=1, into $ROOT/pg)"
+make -s with_llvm=no >/dev/null
 make -s with_llvm=no install >/dev/null
 chown -R postgres: "$ROOT"
 
